@@ -1,0 +1,272 @@
+"""Configuration: one YAML file, environment overrides, validated on load.
+
+Layout of the file (every section optional, defaults shown in ``deploy/cashwatch.yaml``)::
+
+    runtime: embedded | distributed
+    store_path: cashwatch.db
+    http:   {user_agent_contact, connect_timeout_s, read_timeout_s, max_page_bytes, ...}
+    feeds:  [{id, url, kind, place_hint, poll_interval_s}, ...]      # or feeds_file: feeds.yaml
+    subscriptions: [{name, url, secret, format, regions, forces, types, ...}, ...]
+    kafka / elasticsearch / kibana: settings of the distributed runtime
+    ops:    {metrics_host, metrics_port, log_format, log_level}
+
+Environment overrides use ``CASHWATCH_`` plus the dotted path with ``__`` between parts, e.g.
+``CASHWATCH_STORE_PATH=/data/cw.db`` or ``CASHWATCH_OPS__METRICS_PORT=9200``; values are parsed as
+YAML scalars. Any error names the file, the field and what is wrong (``ConfigError``), and nothing
+starts half-configured.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from cashwatch.errors import ConfigError
+from cashwatch.models import INCIDENT_TYPES, IncidentType
+from cashwatch.places_table import FORCES, REGIONS
+
+ENV_PREFIX = "CASHWATCH_"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeedConfig(Strict):
+    """One RSS/Atom feed to poll."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    url: str
+    kind: Literal["police", "local_news", "national_news", "news_search", "other"] = "local_news"
+    name: str | None = None
+    place_hint: str | None = None  # police force id covering the feed's area
+    poll_interval_s: float = Field(600.0, ge=1.0)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @field_validator("place_hint")
+    @classmethod
+    def _force(cls, v: str | None) -> str | None:
+        if v is not None and v not in FORCES:
+            raise ValueError(f"unknown police force id {v!r} (see cashwatch/data/police_forces.csv)")
+        return v
+
+
+class HttpConfig(Strict):
+    """How producers talk to the web."""
+
+    user_agent_contact: str = "https://github.com/cashwatch/cashwatch"
+    connect_timeout_s: float = Field(10.0, gt=0)
+    read_timeout_s: float = Field(20.0, gt=0)
+    max_feed_bytes: int = Field(5_000_000, gt=0)
+    max_page_bytes: int = Field(3_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    per_host_concurrency: int = Field(2, ge=1)
+    max_concurrency: int = Field(32, ge=1)
+    jitter_fraction: float = Field(0.1, ge=0, le=1)
+    backoff_initial_s: float = Field(60.0, gt=0)
+    backoff_max_s: float = Field(3600.0, gt=0)
+    respect_robots_txt: bool = True
+    allow_hosts: list[str] = Field(default_factory=list)  # hosts or CIDRs allowed even if private
+    allow_private: bool = False
+
+
+class Circle(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    km: float = Field(gt=0)
+
+
+class SubscriptionConfig(Strict):
+    """Who gets a webhook for which incidents."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    url: str
+    secret: SecretStr | None = None
+    format: Literal["json", "slack", "teams"] = "json"
+    regions: list[str] = Field(default_factory=list)
+    forces: list[str] = Field(default_factory=list)
+    types: list[IncidentType] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    circle: Circle | None = None
+    attempted: bool | None = None  # None: both
+    min_confidence: float = Field(0.0, ge=0, le=1)
+    events: list[Literal["created", "updated", "arrest", "charged", "convicted", "sentenced"]] = Field(
+        default_factory=lambda: ["created"]
+    )
+    max_age_s: float = Field(86400.0, gt=0)  # give up retrying (dead-letter) after this long
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if r not in REGIONS]
+        if bad:
+            raise ValueError(f"unknown region id(s) {bad}; known: {sorted(REGIONS)}")
+        return v
+
+    @field_validator("forces")
+    @classmethod
+    def _forces(cls, v: list[str]) -> list[str]:
+        bad = [f for f in v if f not in FORCES]
+        if bad:
+            raise ValueError(f"unknown police force id(s) {bad}")
+        return v
+
+
+class KafkaConfig(Strict):
+    bootstrap_servers: str = "localhost:9092"
+    topic_prefix: str = "cashwatch."
+    partitions: int = Field(6, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    retention_ms: int = Field(7 * 24 * 3600 * 1000, gt=0)
+    compression_type: Literal["gzip", "none", "lz4", "snappy", "zstd"] = "gzip"
+    max_message_bytes: int = Field(1_000_000, gt=0)
+
+
+class ElasticsearchConfig(Strict):
+    url: str = "http://localhost:9200"
+    index_prefix: str = "cashwatch-"
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class KibanaConfig(Strict):
+    url: str | None = None  # e.g. http://localhost:5601; used for links in alerts and `kibana import`
+
+
+class OpsConfig(Strict):
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(9464, ge=0, le=65535)  # 0 disables the HTTP port
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(Strict):
+    """The whole configuration."""
+
+    runtime: Literal["embedded", "distributed"] = "embedded"
+    store_path: str = "cashwatch.db"
+    feeds_file: str | None = None
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    subscriptions: list[SubscriptionConfig] = Field(default_factory=list)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
+    kibana: KibanaConfig = Field(default_factory=KibanaConfig)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
+    queue_size: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Settings":
+        for what, ids in (("feeds", [f.id for f in self.feeds]), ("subscriptions", [s.name for s in self.subscriptions])):
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    raise ValueError(f"duplicate {what} id {i!r}")
+                seen.add(i)
+        return self
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        lines.append(f"  {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def _apply_env(data: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in key[len(ENV_PREFIX):].split("__") if p]
+        if not path or path[0] in ("config",):
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"environment {key}: not a valid value: {exc}") from exc
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror or exc}") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Load, override and validate the configuration, or raise ``ConfigError``.
+
+    ``path`` None means defaults only (plus environment overrides). Relative ``feeds_file`` and
+    ``store_path`` are resolved against the configuration file's folder.
+    """
+    env = dict(os.environ if env is None else env)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    base = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        base = p.resolve().parent
+        loaded = _read_yaml(p)
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: the top level must be a mapping, got {type(loaded).__name__}")
+        data = loaded
+    data = _apply_env(data, env)
+    feeds_file = data.get("feeds_file")
+    if feeds_file:
+        fpath = Path(feeds_file)
+        if not fpath.is_absolute():
+            fpath = base / fpath
+        fdata = _read_yaml(fpath)
+        feeds = fdata.get("feeds") if isinstance(fdata, dict) else fdata
+        if not isinstance(feeds, list):
+            raise ConfigError(f"{fpath}: expected a list of feeds under 'feeds'")
+        try:
+            parsed = [FeedConfig.model_validate(f) for f in feeds]
+        except ValidationError as exc:
+            raise ConfigError(_format_errors(exc, str(fpath)).replace("  ", "  feeds.", 1)) from exc
+        data["feeds"] = [f.model_dump() for f in parsed] + list(data.get("feeds") or [])
+        data["feeds_file"] = str(fpath)
+    store = data.get("store_path")
+    if isinstance(store, str) and store and store != ":memory:" and not Path(store).is_absolute():
+        data["store_path"] = str(base / store)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from exc

@@ -1,0 +1,22 @@
+"""Every Prometheus metric of cashwatch, declared in one place. Label values are bounded
+(feed ids from config, stage names, error codes from a fixed vocabulary)."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+FEED_POLLS = Counter("cashwatch_feed_polls_total", "Feed polls by outcome", ["feed", "outcome"], registry=REGISTRY)
+FEED_NOT_MODIFIED = Counter("cashwatch_feed_not_modified_total", "Feed polls answered 304", ["feed"], registry=REGISTRY)
+ERRORS = Counter("cashwatch_errors_total", "Errors by stage and bounded reason", ["stage", "error_code"], registry=REGISTRY)
+ITEMS_NEW = Counter("cashwatch_feed_items_new_total", "New feed items seen", ["feed"], registry=REGISTRY)
+PAGES_FETCHED = Counter("cashwatch_pages_fetched_total", "Article pages fetched by outcome", ["outcome"], registry=REGISTRY)
+ARTICLES = Counter("cashwatch_articles_total", "Articles analysed by kind", ["kind"], registry=REGISTRY)
+INCIDENT_EVENTS = Counter("cashwatch_incident_events_total", "Incident events by event type", ["event"], registry=REGISTRY)
+ALERTS = Counter("cashwatch_alerts_total", "Webhook deliveries by outcome", ["outcome"], registry=REGISTRY)
+QUEUE_DEPTH = Gauge("cashwatch_queue_depth", "Items waiting between stages", ["queue"], registry=REGISTRY)
+STAGE_SECONDS = Histogram(
+    "cashwatch_stage_seconds", "Time spent per record in a stage", ["stage"], registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+FEEDS_BACKING_OFF = Gauge("cashwatch_feeds_backing_off", "Feeds currently in backoff", registry=REGISTRY)

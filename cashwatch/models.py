@@ -1,0 +1,200 @@
+"""Typed, versioned records that travel between the stages (DESIGN.md, "Records between stages").
+
+Every record is a frozen pydantic model with a ``schema`` version field and round-trips through JSON,
+which is what travels on Kafka and what the embedded runtime keeps in SQLite::
+
+    FeedItem ──► Page ──► Article ──► Analysis ──► IncidentEvent ──► Alert
+    producers   producers processors  processors   processors        sinks
+
+Ids are deterministic (``article_id`` from the canonical URL, ``incident_id`` from the first report),
+so replays and restarts upsert instead of duplicating. A change that breaks readers of a record bumps
+its ``SCHEMA`` constant.
+"""
+from __future__ import annotations
+
+import hashlib
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["incident", "court", "campaign", "other"]
+IncidentType = Literal["atm_theft", "atm_explosive", "atm_break_in", "cit_robbery"]
+Role = Literal["primary", "reference"]
+EventType = Literal["created", "updated"]
+Stage = Literal["reported", "arrest", "charged", "convicted", "sentenced"]
+
+KINDS: tuple[str, ...] = ("incident", "court", "campaign", "other")
+INCIDENT_TYPES: tuple[str, ...] = ("atm_theft", "atm_explosive", "atm_break_in", "cit_robbery")
+STAGES: tuple[str, ...] = ("reported", "arrest", "charged", "convicted", "sentenced")
+
+
+class Record(BaseModel):
+    """Base of every record: frozen, unknown fields rejected, JSON on the wire."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, data: str | bytes):
+        return cls.model_validate_json(data)
+
+
+def article_id_for(canonical_url: str) -> str:
+    """Deterministic article id: the first 16 hex digits of SHA-256 of the canonical URL."""
+    return "a-" + hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+class FeedItem(Record):
+    """One entry of a feed, as the producer saw it. Titles and summaries are plain text."""
+
+    schema_version: int = Field(1, alias="schema")
+    article_id: str
+    feed_id: str
+    guid: str | None = None
+    url: str
+    title: str = ""
+    summary: str = ""
+    published: dt.datetime | None = None
+    source: str = ""
+    place_hint: str | None = None  # a police force id the feed covers, if any
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Page(Record):
+    """A fetched article page, or the reason it could not be fetched (``error_code`` set, no html)."""
+
+    schema_version: int = Field(1, alias="schema")
+    article_id: str
+    item: FeedItem
+    html: str | None = None
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Article(Record):
+    """Extracted article text. ``text`` is the story body without boilerplate."""
+
+    schema_version: int = Field(1, alias="schema")
+    article_id: str
+    url: str
+    source: str = ""
+    published: dt.date | None = None
+    title: str = ""
+    text: str = ""
+    language: str | None = None
+    place_hint: str | None = None
+    feed_id: str | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class IncidentMention(Record):
+    """One attack an article reports (``primary``) or mentions for context (``reference``)."""
+
+    type: IncidentType
+    attempted: bool = False
+    town: str | None = None
+    force: str | None = None
+    region: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    date: dt.date | None = None
+    mo: list[str] = Field(default_factory=list)
+    evidence: str = ""
+    confidence: float = 0.5
+    role: Role = "primary"
+    incident_id: str | None = None
+    store: str | None = None  # a shop, bank or street named at the scene, used for linking
+
+
+class Analysis(Record):
+    """What the processors concluded about one article."""
+
+    schema_version: int = Field(1, alias="schema")
+    article_id: str
+    url: str = ""
+    source: str = ""
+    published: dt.date | None = None
+    title: str = ""
+    kind: Kind
+    stage: Stage | None = None  # for court reports: how far the case has got
+    incidents: list[IncidentMention] = Field(default_factory=list)
+    text_signature: list[int] | None = None  # MinHash of the body, for syndicated-copy linking
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Report(Record):
+    """One article that reports an incident, as stored on the incident."""
+
+    article_id: str
+    url: str
+    source: str = ""
+    title: str = ""
+    published: dt.date | None = None
+    kind: Kind = "incident"
+    role: Role = "primary"
+
+
+class Incident(Record):
+    """The merged view of one real-world incident across all its reports."""
+
+    incident_id: str
+    type: IncidentType
+    attempted: bool = False
+    town: str | None = None
+    force: str | None = None
+    region: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    date: dt.date | None = None
+    mo: list[str] = Field(default_factory=list)
+    store: str | None = None
+    stage: Stage = "reported"
+    confidence: float = 0.5
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    reports: list[Report] = Field(default_factory=list)
+
+
+class IncidentEvent(Record):
+    """``created`` when an incident first appears, ``updated`` when a report adds something."""
+
+    schema_version: int = Field(1, alias="schema")
+    event: EventType
+    incident: Incident
+    article_id: str
+    changes: list[str] = Field(default_factory=list)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def event_key(self) -> str:
+        """Stable key of this event: ``created`` once per incident, ``updated`` once per report."""
+        if self.event == "created":
+            return f"{self.incident.incident_id}:created"
+        return f"{self.incident.incident_id}:updated:{self.article_id}"
+
+
+class Alert(Record):
+    """What a webhook subscription receives for one incident event."""
+
+    schema_version: int = Field(1, alias="schema")
+    subscription: str
+    incident_id: str
+    event: EventType
+    idempotency_key: str
+    payload: dict
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
