@@ -128,6 +128,34 @@ class SubscriptionConfig(Strict):
             raise ValueError(f"unknown police force id(s) {bad}")
         return v
 
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, v: list[str]) -> list[str]:
+        known = {f.country for f in FORCES.values()}
+        bad = [c for c in v if c not in known]
+        if bad:
+            raise ValueError(f"unknown country id(s) {bad}; known: {sorted(known)}")
+        return v
+
+
+class AlertsConfig(Strict):
+    """How the webhook sink delivers alerts (sinks/webhook.py; docs/alerts.md).
+
+    A failed attempt is retried after ``retry_initial_s * retry_multiplier ** (attempt - 1)`` seconds,
+    capped at ``retry_max_s``, times a random factor in ``1 ± jitter_fraction``; a ``Retry-After``
+    answer is honoured up to ``max_retry_after_s``. A delivery older than its subscription's
+    ``max_age_s`` is dead-lettered instead of retried.
+    """
+
+    timeout_s: float = Field(10.0, gt=0)  # whole request, connect to last byte of the answer
+    retry_initial_s: float = Field(2.0, gt=0)
+    retry_max_s: float = Field(60.0, gt=0)
+    retry_multiplier: float = Field(2.0, ge=1)
+    jitter_fraction: float = Field(0.2, ge=0, le=1)
+    max_retry_after_s: float = Field(3600.0, ge=0)
+    poll_interval_s: float = Field(1.0, gt=0)  # how often the sender looks for work queued by other processes
+    replay_window_s: float = Field(300.0, gt=0)  # receivers should reject signatures older than this
+
 
 class KafkaConfig(Strict):
     bootstrap_servers: str = "localhost:9092"
@@ -170,6 +198,7 @@ class Settings(Strict):
     elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
     kibana: KibanaConfig = Field(default_factory=KibanaConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     queue_size: int = Field(256, ge=1)
 
     @model_validator(mode="after")
@@ -265,7 +294,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         data["feeds_file"] = str(fpath)
     store = data.get("store_path")
     if isinstance(store, str) and store and store != ":memory:" and not Path(store).is_absolute():
-        data["store_path"] = str(base / store)
+        data["store_path"] = str((base / store).resolve())
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -20,3 +20,12 @@ STAGE_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 FEEDS_BACKING_OFF = Gauge("cashwatch_feeds_backing_off", "Feeds currently in backoff", registry=REGISTRY)
+ALERT_ATTEMPTS = Counter(
+    "cashwatch_alert_attempts_total", "Webhook HTTP attempts by bounded outcome (ok, http_5xx, timeout, ...)",
+    ["outcome"], registry=REGISTRY,
+)
+ALERT_DELIVERY_SECONDS = Histogram(
+    "cashwatch_alert_delivery_seconds", "Time from an alert being queued to the receiver accepting it",
+    registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+ALERTS_PENDING = Gauge("cashwatch_alerts_pending", "Alert deliveries queued and not yet delivered or dead", registry=REGISTRY)

@@ -23,6 +23,7 @@ IncidentType = Literal["atm_theft", "atm_explosive", "atm_break_in", "cit_robber
 Role = Literal["primary", "reference"]
 EventType = Literal["created", "updated"]
 Stage = Literal["reported", "arrest", "charged", "convicted", "sentenced"]
+AlertEvent = Literal["created", "updated", "arrest", "charged", "convicted", "sentenced"]  # what a subscription asks for
 
 KINDS: tuple[str, ...] = ("incident", "court", "campaign", "other")
 INCIDENT_TYPES: tuple[str, ...] = ("atm_theft", "atm_explosive", "atm_break_in", "cit_robbery")
@@ -193,7 +194,7 @@ class Alert(Record):
     schema_version: int = Field(1, alias="schema")
     subscription: str
     incident_id: str
-    event: EventType
+    event: AlertEvent  # created / updated, or the court stage an update reached
     idempotency_key: str
     payload: dict
 

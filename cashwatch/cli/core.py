@@ -95,3 +95,290 @@ def extract(
             write_record(fout, {"id": rec.get("id"), "title": ex.title, "body": ex.body,
                                 "published": ex.published.isoformat() if ex.published else None,
                                 "language": ex.language})
+
+
+# -- the monitor ---------------------------------------------------------------------------------
+
+def load_config(config: str | None):
+    """Load settings or exit 2 with the configuration error (file, field, what is wrong)."""
+    from cashwatch.config import load_settings
+    from cashwatch.errors import ConfigError
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from exc
+
+
+def default_config_path() -> str | None:
+    """``./cashwatch.yaml`` if present, else the shipped ``deploy/cashwatch.yaml`` of a source checkout."""
+    from pathlib import Path
+
+    for cand in (Path("cashwatch.yaml"), Path(__file__).resolve().parents[2] / "deploy" / "cashwatch.yaml"):
+        if cand.is_file():
+            return str(cand)
+    return None
+
+
+async def run_monitor(settings, stop, *, on_stored=None, ops: bool = True):
+    """Run the embedded monitor (and the ops port) until ``stop`` is set."""
+    from cashwatch.ops import OpsServer
+    from cashwatch.runtime.embedded import EmbeddedMonitor
+
+    monitor = EmbeddedMonitor(settings, on_stored=on_stored)
+    server = None
+    if ops and settings.ops.metrics_port:
+        server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port,
+                           status=lambda: {"processed": monitor.processed, "queue": monitor.pages.qsize()})
+        url = await server.start()
+        _err(f"ops: {url}/healthz  {url}/metrics")
+    try:
+        await monitor.run(stop)
+    finally:
+        if server:
+            await server.stop()
+    return monitor
+
+
+@app.command()
+def run(config: Optional[str] = ConfigOpt) -> None:
+    """Run the monitor (embedded runtime) until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
+    import asyncio
+    import signal
+
+    from cashwatch.logs import configure
+
+    settings = load_config(config or default_config_path())
+    configure(settings.ops.log_format, settings.ops.log_level)
+    if settings.runtime != "embedded":
+        _err("error: runtime is 'distributed': start the stages with `cashwatch process` and docker-compose")
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_monitor(settings, stop)
+
+    asyncio.run(main())
+
+
+# -- replay --------------------------------------------------------------------------------------
+
+def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bool = False) -> dict[str, dict]:
+    """Serve ``records`` through the newsroom simulator and run the whole embedded pipeline over real
+    HTTP on loopback until every article is stored. Returns ``{corpus id: analyse-format result}``."""
+    import asyncio
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit
+
+    from cashwatch.config import Settings
+    from cashwatch.newsroom.server import Newsroom
+
+    results: dict[str, dict] = {}
+
+    def corpus_id(url: str) -> str:
+        return unquote(urlsplit(url).path.rsplit("/", 1)[-1]).removesuffix(".html")
+
+    async def main() -> None:
+        newsroom = Newsroom(records)
+        await newsroom.start()
+        with tempfile.TemporaryDirectory(prefix="cashwatch-replay-") as tmp:
+            settings = Settings.model_validate({
+                "store_path": str(Path(tmp) / "replay.db"),
+                "feeds": [{"id": f"sim-{i}", "url": url, "poll_interval_s": 3600}
+                          for i, url in enumerate(newsroom.feed_urls().values())],
+                "http": {"allow_hosts": ["127.0.0.1", "localhost"], "respect_robots_txt": True,
+                         "per_host_concurrency": 8, "jitter_fraction": 0.0},
+                "ops": {"metrics_port": 0},
+            })
+            stop = asyncio.Event()
+            bar = None
+            if progress:
+                from rich.progress import Progress
+                bar = Progress(transient=True)
+                bar.start()
+                task = bar.add_task("replay", total=len(records))
+
+            def on_stored(article, analysis, events) -> None:
+                results[corpus_id(article.url)] = analysis_to_result(corpus_id(article.url), analysis)
+                if bar:
+                    bar.update(task, completed=len(results))
+                if len(results) >= len(records):
+                    stop.set()
+
+            async def watchdog() -> None:
+                await asyncio.sleep(timeout_s)
+                stop.set()
+
+            dog = asyncio.create_task(watchdog())
+            try:
+                await run_monitor(settings, stop, on_stored=on_stored, ops=False)
+            finally:
+                dog.cancel()
+                if bar:
+                    bar.stop()
+                await newsroom.stop()
+
+    asyncio.run(main())
+    return results
+
+
+@app.command()
+def replay(
+    corpus: Optional[str] = typer.Argument(None, help="JSONL corpus {id,url,source,published,title,text} (default: stdin)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="JSONL results (default: stdout)."),
+    timeout_s: float = typer.Option(900.0, help="Give up waiting for the pipeline after this long."),
+) -> None:
+    """Serve a corpus through the newsroom simulator, run the whole embedded pipeline over real HTTP
+    (poll → fetch → extract → analyse → link → store) and print one `analyse`-format result per article."""
+    from cashwatch.logs import configure
+
+    configure("console", "warning")
+    records = []
+    with open_in(corpus) as fin:
+        for n, rec, error in read_records(fin, corpus or "<stdin>"):
+            if error or not rec.get("id"):
+                _err(error or f"{corpus or '<stdin>'}:{n}: record has no 'id'")
+                continue
+            records.append(rec)
+    results = replay_corpus(records, timeout_s=timeout_s, progress=sys.stderr.isatty())
+    missing = 0
+    with open_out(output) as fout:
+        for rec in records:
+            res = results.get(str(rec["id"]))
+            if res is None:
+                missing += 1
+                continue
+            write_record(fout, res)
+    if missing:
+        _err(f"{missing} article(s) did not come through the pipeline within {timeout_s:.0f} s")
+
+
+# -- reading the store ---------------------------------------------------------------------------
+
+def _since(value: str | None) -> date | None:
+    """``30d``, ``12w``, ``6m`` or an ISO date → the first day included."""
+    import re
+    from datetime import timedelta
+
+    if not value:
+        return None
+    m = re.fullmatch(r"(\d+)([dwmy])", value.strip())
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
+        return date.today() - timedelta(days=days)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r}: use 30d, 12w, 6m, 1y or YYYY-MM-DD") from exc
+
+
+def _open_store(config: str | None):
+    from pathlib import Path
+
+    from cashwatch.sinks.sqlite import Store
+
+    settings = load_config(config or default_config_path())
+    if not Path(settings.store_path).exists():
+        _err(f"error: no store at {settings.store_path} (run the monitor first, or set store_path)")
+        raise typer.Exit(2)
+    return Store(settings.store_path)
+
+
+def _print_incidents(incidents, as_json: bool) -> None:
+    import json as _json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    if as_json:
+        for inc in incidents:
+            print(_json.dumps(_json.loads(inc.model_dump_json()), ensure_ascii=False))
+        return
+    table = Table(show_lines=False)
+    for col in ("incident", "date", "type", "town", "force", "region", "stage", "reports", "first report"):
+        table.add_column(col, overflow="fold")
+    for inc in incidents:
+        first = inc.reports[0].title if inc.reports else ""
+        table.add_row(inc.incident_id, str(inc.date or ""), inc.type + (" (attempt)" if inc.attempted else ""),
+                      inc.town or "", inc.force or "", inc.region or "", inc.stage, str(len(inc.reports)), first[:60])
+    Console(width=160).print(table)
+    if not incidents:
+        _err("no incidents match")
+
+
+TypeOpt = typer.Option(None, "--type", "-t", help="Incident type (repeatable).")
+ForceOpt = typer.Option(None, "--force", "-f", help="Police force id (repeatable).")
+RegionOpt = typer.Option(None, "--region", "-r", help="Region id (repeatable).")
+SinceOpt = typer.Option(None, "--since", help="30d, 12w, 6m, 1y or YYYY-MM-DD.")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words to find in towns and reports (all must match)."),
+    force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
+    region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
+    limit: int = typer.Option(50, help="At most this many incidents."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON incident per line."),
+    config: Optional[str] = ConfigOpt,
+) -> None:
+    """Full-text search of incidents, e.g. `cashwatch search oakham --force leicestershire --since 30d`."""
+    store = _open_store(config)
+    _print_incidents(store.search(query, forces=force, types=type, regions=region, since=_since(since), limit=limit), as_json)
+
+
+incidents_app = typer.Typer(help="List incidents, or show one with its reports.", invoke_without_command=True)
+app.add_typer(incidents_app, name="incidents")
+
+
+@incidents_app.callback()
+def incidents_list(
+    ctx: typer.Context,
+    force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
+    region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
+    limit: int = typer.Option(50, help="At most this many incidents."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON incident per line."),
+    config: Optional[str] = ConfigOpt,
+) -> None:
+    """List incidents, newest first."""
+    ctx.obj = {"config": config, "as_json": as_json}
+    if ctx.invoked_subcommand:
+        return
+    store = _open_store(config)
+    _print_incidents(store.list_incidents(forces=force, types=type, regions=region, since=_since(since), limit=limit), as_json)
+
+
+@incidents_app.command("show")
+def incidents_show(
+    ctx: typer.Context,
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    as_json: bool = typer.Option(False, "--json", help="The incident as JSON."),
+    config: Optional[str] = ConfigOpt,
+) -> None:
+    """Show one incident with its reports in time order."""
+    import json as _json
+
+    store = _open_store(config or (ctx.obj or {}).get("config"))
+    inc = store.get_incident(incident_id)
+    if inc is None:
+        _err(f"error: no incident {incident_id!r}")
+        raise typer.Exit(1)
+    reports = store.reports_of(incident_id)
+    if as_json or (ctx.obj or {}).get("as_json"):
+        print(_json.dumps({**_json.loads(inc.model_dump_json()), "stored_reports": reports}, ensure_ascii=False))
+        return
+    print(f"{inc.incident_id}  {inc.type}{' (attempt)' if inc.attempted else ''}  stage: {inc.stage}")
+    print(f"  where: {inc.town or '?'}, {inc.force or '?'} ({inc.region or '?'}, {inc.country or '?'})"
+          + (f"  [{inc.lat:.4f}, {inc.lon:.4f}]" if inc.lat is not None and inc.lon is not None else ""))
+    print(f"  when:  {inc.date or 'unknown'}   first seen {inc.first_seen:%Y-%m-%d %H:%M}, last seen {inc.last_seen:%Y-%m-%d %H:%M}")
+    if inc.mo:
+        print(f"  how:   {', '.join(inc.mo)}")
+    print(f"  reports ({len(reports)}):")
+    for r in reports:
+        print(f"    {r['published'] or r['stored_at'][:10]}  {r['kind']:<8} {r['source']:<28} {r['title'][:70]}")
+        print(f"        {r['url']}")

@@ -1,0 +1,33 @@
+# The two commands of the README's quick start. Each one sets itself up (a local .venv) first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-all: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $@ $(VENV)/.installed-base
+
+## make run: install and start the monitor (embedded runtime, deploy/cashwatch.yaml)
+run: $(VENV)/.installed-base
+	$(BIN)/cashwatch run
+
+## make test: install everything and run the whole test suite (starts a local Kafka and Elasticsearch)
+test: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+## make demo: simulated newsroom -> monitor -> incidents and a webhook landing in a local receiver
+demo: $(VENV)/.installed-base
+	$(BIN)/cashwatch demo
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+from cashwatch.cli import main
+
+main()

@@ -1,0 +1,43 @@
+"""The local operations port: ``/healthz`` (JSON status) and ``/metrics`` (Prometheus text)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cashwatch.metrics import REGISTRY
+
+
+class OpsServer:
+    """Lifecycle: ``await start()`` binds host:port (port 0 picks a free one) → ``await stop()``."""
+
+    def __init__(self, host: str, port: int, status: Callable[[], dict] | None = None) -> None:
+        self.host, self.port = host, port
+        self._status = status or (lambda: {})
+        self._runner: web.AppRunner | None = None
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        body = {"status": "ok", **self._status()}
+        return web.Response(text=json.dumps(body, default=str), content_type="application/json")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        resp = web.Response(body=generate_latest(REGISTRY))
+        resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return resp
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()

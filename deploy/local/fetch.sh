@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Fetch the Kafka broker jars and Elasticsearch's integ-test-zip from Maven Central with Maven.
+#
+#   deploy/local/fetch.sh [kafka|elasticsearch|all]
+#
+# Results land in $CASHWATCH_LOCAL_CACHE (deploy/local/.cache): kafka-<ver>/libs/*.jar and
+# elasticsearch-<ver>/ (unzipped). Maven's own repository (~/.m2) is reused, so a second fetch is
+# offline; a finished fetch leaves a .complete marker and is skipped next time.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+command -v mvn >/dev/null || die "Maven (mvn) is not installed: apt-get install maven"
+MVN=(mvn -B -q -ntp)
+
+fetch_kafka() {
+  local dest="$CASHWATCH_LOCAL_CACHE/kafka-$KAFKA_VERSION"
+  [[ -f "$dest/.complete" ]] && { echo "$dest"; return 0; }
+  log "fetching org.apache.kafka:kafka_$SCALA_VERSION:$KAFKA_VERSION and its runtime dependencies"
+  rm -rf "$dest"; mkdir -p "$dest"
+  # A throwaway pom: copy-dependencies resolves the broker's whole runtime classpath.
+  cat > "$dest/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>cashwatch.local</groupId><artifactId>kafka-broker</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_$SCALA_VERSION</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <!-- Kafka 4 logs through log4j2 (slf4j 1.7 API) but leaves the binding to the distribution. -->
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+POM
+  "${MVN[@]}" -f "$dest/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/libs" \
+    || die "Maven could not fetch Kafka $KAFKA_VERSION (see the Maven error above)"
+  touch "$dest/.complete"
+  echo "$dest"
+}
+
+fetch_elasticsearch() {
+  local dest="$CASHWATCH_LOCAL_CACHE/elasticsearch-$ES_VERSION"
+  [[ -f "$dest/.complete" ]] && { echo "$dest"; return 0; }
+  log "fetching org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"
+  rm -rf "$dest" "$dest.zipdir"; mkdir -p "$dest.zipdir"
+  # 9.x zips are published without a pom: Maven warns "The POM ... is missing" and still fetches.
+  "${MVN[@]}" dependency:copy -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+    -DoutputDirectory="$dest.zipdir" -Dmdep.useBaseVersion=true \
+    || die "Maven could not fetch Elasticsearch $ES_VERSION integ-test-zip (see the Maven error above)"
+  unzip -q "$dest.zipdir/elasticsearch-$ES_VERSION.zip" -d "$dest.zipdir"
+  mv "$dest.zipdir/elasticsearch-$ES_VERSION" "$dest"
+  rm -rf "$dest.zipdir"
+  touch "$dest/.complete"
+  echo "$dest"
+}
+
+mkdir -p "$CASHWATCH_LOCAL_CACHE"
+case "${1:-all}" in
+  kafka) fetch_kafka ;;
+  elasticsearch) fetch_elasticsearch ;;
+  all) fetch_kafka; fetch_elasticsearch ;;
+  *) die "usage: $0 [kafka|elasticsearch|all]" ;;
+esac

@@ -1,0 +1,276 @@
+"""The embedded runtime's store: articles, analyses and incidents in one SQLite file (WAL, FTS5).
+
+Lifecycle: ``Store(path)`` opens (and migrates) the file → ``store_analysis`` once per analysed
+article, from the one processing thread → ``close``. Readers (``search``, ``list_incidents``,
+``get_incident``, the linker's ``find_incidents``) may use their own ``Store`` on the same file.
+
+Every write is an upsert keyed by a deterministic id inside one transaction, so a replay or a
+restart after a crash never makes a second copy: an article is either stored with its analysis
+and incidents, or not at all. Raises :class:`~cashwatch.errors.StoreError` on SQLite failures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from cashwatch.errors import StoreError
+from cashwatch.models import Analysis, Article, Incident, IncidentEvent
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    feed_id TEXT,
+    published TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    language TEXT,
+    kind TEXT NOT NULL,
+    analysis TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    article_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    attempted INTEGER NOT NULL,
+    town TEXT,
+    force TEXT,
+    region TEXT,
+    country TEXT,
+    date TEXT,
+    stage TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_force_type ON incidents(force, type);
+CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents(last_seen);
+CREATE TABLE IF NOT EXISTS incident_reports (
+    incident_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (incident_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS incident_reports_article ON incident_reports(article_id);
+CREATE TABLE IF NOT EXISTS incident_events (
+    event_key TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with a busy timeout (several connections share one file)."""
+    try:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.row_factory = sqlite3.Row
+        return conn
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the SQLite store: {exc}") from exc
+
+
+def _fts_query(text: str) -> str:
+    """Turn free text into a safe FTS5 query: every word must match (prefix match on the last)."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    if not words:
+        return ""
+    return " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
+
+
+class Store:
+    """Articles, analyses and incidents of the embedded runtime (see module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn = connect(path)
+        self._lock = threading.RLock()
+        try:
+            with self._lock:
+                self._conn.executescript(_DDL)
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot create the store's tables: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def store_analysis(self, article: Article, analysis: Analysis, events: Sequence[IncidentEvent],
+                       now: dt.datetime | None = None) -> None:
+        """Store one article with its analysis and the incidents its events carry, atomically."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        try:
+            with self._lock:
+                c = self._conn
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    c.execute(
+                        "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(article_id) DO UPDATE SET "
+                        "url=excluded.url, source=excluded.source, feed_id=excluded.feed_id, published=excluded.published,"
+                        " title=excluded.title, text=excluded.text, language=excluded.language, kind=excluded.kind,"
+                        " analysis=excluded.analysis, stored_at=excluded.stored_at",
+                        (article.article_id, article.url, article.source, article.feed_id,
+                         article.published.isoformat() if article.published else None, article.title, article.text,
+                         article.language, analysis.kind, analysis.model_dump_json(by_alias=True), now.isoformat()),
+                    )
+                    c.execute("DELETE FROM articles_fts WHERE article_id = ?", (article.article_id,))
+                    c.execute("INSERT INTO articles_fts VALUES (?,?,?)", (article.article_id, article.title, article.text))
+                    for m in analysis.incidents:
+                        if m.incident_id:
+                            c.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)",
+                                      (m.incident_id, article.article_id))
+                    for ev in events:
+                        self._upsert_incident(ev.incident)
+                        c.execute("INSERT OR IGNORE INTO incident_events VALUES (?,?,?,?,?)",
+                                  (ev.event_key, ev.incident.incident_id, ev.event, ev.article_id, now.isoformat()))
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot store article {article.article_id}: {exc}") from exc
+
+    def _upsert_incident(self, inc: Incident) -> None:
+        self._conn.execute(
+            "INSERT INTO incidents VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(incident_id) DO UPDATE SET "
+            "type=excluded.type, attempted=excluded.attempted, town=excluded.town, force=excluded.force,"
+            " region=excluded.region, country=excluded.country, date=excluded.date, stage=excluded.stage,"
+            " first_seen=excluded.first_seen, last_seen=excluded.last_seen, body=excluded.body",
+            (inc.incident_id, inc.type, int(inc.attempted), inc.town, inc.force, inc.region, inc.country,
+             inc.date.isoformat() if inc.date else None, inc.stage, inc.first_seen.isoformat(),
+             inc.last_seen.isoformat(), inc.model_dump_json()),
+        )
+        for r in inc.reports:
+            self._conn.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)", (inc.incident_id, r.article_id))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def has_article(self, article_id: str) -> bool:
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+        return row is not None
+
+    def get_analysis(self, article_id: str) -> Analysis | None:
+        with self._lock:
+            row = self._conn.execute("SELECT analysis FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+        return Analysis.model_validate_json(row["analysis"]) if row else None
+
+    def count(self, table: str) -> int:
+        if table not in ("articles", "incidents", "incident_events"):
+            raise ValueError(f"unknown table {table!r}")
+        with self._lock:
+            return self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        with self._lock:
+            row = self._conn.execute("SELECT body FROM incidents WHERE incident_id = ?", (incident_id,)).fetchone()
+        return Incident.model_validate_json(row["body"]) if row else None
+
+    def list_incidents(self, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,
+                       regions: Iterable[str] | None = None, since: dt.date | None = None,
+                       until: dt.date | None = None, ids: Iterable[str] | None = None,
+                       limit: int = 100) -> list[Incident]:
+        """Incidents, newest first, filtered by force, type, region and incident date (or first seen)."""
+        where, args = [], []
+        for col, values in (("force", forces), ("type", types), ("region", regions), ("incident_id", ids)):
+            vals = list(values or [])
+            if vals:
+                where.append(f"{col} IN ({','.join('?' * len(vals))})")
+                args += vals
+        if since:
+            where.append("COALESCE(date, substr(first_seen, 1, 10)) >= ?")
+            args.append(since.isoformat())
+        if until:
+            where.append("COALESCE(date, substr(first_seen, 1, 10)) <= ?")
+            args.append(until.isoformat())
+        sql = "SELECT body FROM incidents"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY COALESCE(date, substr(first_seen, 1, 10)) DESC, first_seen DESC LIMIT ?"
+        args.append(int(limit))
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [Incident.model_validate_json(r["body"]) for r in rows]
+
+    def find_incidents(self, *, forces: list[str] | None = None, types: list[str] | None = None,
+                       date_from: dt.date | None = None, date_to: dt.date | None = None,
+                       limit: int = 200) -> list[Incident]:
+        """The linker's look-up of incidents no longer in its memory (``IncidentLookup``)."""
+        return self.list_incidents(forces=forces, types=types, since=date_from, until=date_to, limit=limit)
+
+    def recent_incidents(self, days: int = 120, limit: int = 50_000) -> list[Incident]:
+        """Incidents last seen in the past ``days`` days, oldest first (to warm the linker)."""
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT body FROM incidents WHERE last_seen >= ? ORDER BY first_seen LIMIT ?", (cutoff, limit)
+            ).fetchall()
+        return [Incident.model_validate_json(r["body"]) for r in rows]
+
+    def all_incidents(self) -> list[Incident]:
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM incidents ORDER BY first_seen").fetchall()
+        return [Incident.model_validate_json(r["body"]) for r in rows]
+
+    def search(self, query: str, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,
+               regions: Iterable[str] | None = None, since: dt.date | None = None,
+               limit: int = 50) -> list[Incident]:
+        """Incidents whose town, force or reports' text match ``query`` (every word; FTS5)."""
+        q = _fts_query(query)
+        ids: set[str] = set()
+        if q:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT DISTINCT r.incident_id FROM articles_fts f JOIN incident_reports r"
+                    " ON r.article_id = f.article_id WHERE articles_fts MATCH ?", (q,)
+                ).fetchall()
+                ids.update(r[0] for r in rows)
+                like = f"%{query.strip().lower()}%"
+                rows = self._conn.execute(
+                    "SELECT incident_id FROM incidents WHERE lower(town) LIKE ? OR lower(force) LIKE ?", (like, like)
+                ).fetchall()
+                ids.update(r[0] for r in rows)
+            if not ids:
+                return []
+        return self.list_incidents(forces=forces, types=types, regions=regions, since=since,
+                                   ids=sorted(ids) if q else None, limit=limit)
+
+    def reports_of(self, incident_id: str) -> list[dict]:
+        """The stored articles that report an incident, in publication order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT a.article_id, a.url, a.source, a.published, a.title, a.kind, a.stored_at FROM articles a"
+                " JOIN incident_reports r ON r.article_id = a.article_id WHERE r.incident_id = ?"
+                " ORDER BY COALESCE(a.published, a.stored_at), a.stored_at", (incident_id,)
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def analyses(self) -> list[tuple[str, str, Analysis]]:
+        """Every stored ``(article_id, url, analysis)``, in the order they were stored."""
+        with self._lock:
+            rows = self._conn.execute("SELECT article_id, url, analysis FROM articles ORDER BY stored_at, rowid").fetchall()
+        return [(r["article_id"], r["url"], Analysis.model_validate_json(r["analysis"])) for r in rows]
+
+
+def dumps_incident(inc: Incident) -> dict:
+    return json.loads(inc.model_dump_json())
