@@ -160,7 +160,7 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
     inc = event.incident
     force = FORCES.get(inc.force or "")
     first = inc.reports[0] if inc.reports else None
-    return {
+    payload = {
         "schema": PAYLOAD_SCHEMA,
         "idempotency_key": key,
         "subscription": sub_name,
@@ -192,6 +192,8 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
         "report_count": len(inc.reports),
         "links": {"kibana": kibana_link(kibana_url, inc.incident_id)},
     }
+    payload["summary"] = _headline(payload)
+    return payload
 
 
 def _headline(payload: dict) -> str:

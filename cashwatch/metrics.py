@@ -19,6 +19,7 @@ STAGE_SECONDS = Histogram(
     "cashwatch_stage_seconds", "Time spent per record in a stage", ["stage"], registry=REGISTRY,
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+FEED_ERRORS = Counter("cashwatch_feed_errors_total", "Feed poll errors by feed and bounded reason", ["feed", "error_code"], registry=REGISTRY)
 FEEDS_BACKING_OFF = Gauge("cashwatch_feeds_backing_off", "Feeds currently in backoff", registry=REGISTRY)
 ALERT_ATTEMPTS = Counter(
     "cashwatch_alert_attempts_total", "Webhook HTTP attempts by bounded outcome (ok, http_5xx, timeout, ...)",
@@ -29,3 +30,8 @@ ALERT_DELIVERY_SECONDS = Histogram(
     registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
 ALERTS_PENDING = Gauge("cashwatch_alerts_pending", "Alert deliveries queued and not yet delivered or dead", registry=REGISTRY)
+# Distributed runtime (Kafka, faust, Elasticsearch).
+ES_DOCS = Counter("cashwatch_es_docs_total", "Elasticsearch bulk items by outcome", ["outcome"], registry=REGISTRY)
+ES_RETRIES = Counter("cashwatch_es_retries_total", "Elasticsearch retries by bounded reason", ["error_code"], registry=REGISTRY)
+KAFKA_PUBLISHED = Counter("cashwatch_kafka_published_total", "Records published to Kafka by topic and outcome", ["topic", "outcome"], registry=REGISTRY)
+DEAD_LETTERS = Counter("cashwatch_dead_letters_total", "Records dead-lettered by stage and bounded reason", ["stage", "error_code"], registry=REGISTRY)

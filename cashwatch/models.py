@@ -145,6 +145,19 @@ class Report(Record):
     published: dt.date | None = None
     kind: Kind = "incident"
     role: Role = "primary"
+    # What this report said about the incident (the linker recomputes the consensus from these, so a
+    # restarted linker given the stored incidents decides exactly as before the restart).
+    mention: int = 0  # index of the mention in the article's Analysis.incidents
+    type: IncidentType | None = None
+    attempted: bool | None = None
+    town: str | None = None
+    force: str | None = None
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    date: dt.date | None = None
+    store: str | None = None
+    stage: Stage | None = None
 
 
 class Incident(Record):

@@ -1,28 +1,427 @@
 """Analyse one article: its kind and the incidents it reports, placed and dated.
 
-:class:`Analyser` is the domain core's entry point for the intelligence issue; both runtimes and
-``cashwatch analyse`` call :meth:`Analyser.analyse`. Pure: no I/O after construction.
+:class:`Analyser` is the domain core's entry point for incident intelligence; both runtimes and
+``cashwatch analyse`` call :meth:`Analyser.analyse` (through ``AnalysisPipeline``). Pure: no I/O
+after construction (the gazetteer is loaded once, in under a second).
+
+How an article is read::
+
+    title + body ──► clean (drop "READ MORE", related headlines, repeated captions)
+                 ──► sentences ──► attack sentences (classify.attack_sentence) + place mentions
+                 ──► kind: court / campaign / incident / other (article-level vocabulary)
+                 ──► incidents: attack sentences grouped by scene town, typed, placed (places),
+                     dated (dates), primary or reference (past markers, old dates)
+
+``incident_id`` is left to the linker.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from cashwatch.models import Analysis, Article, IncidentMention
+from cashwatch.places_table import region_of
+from cashwatch.processors import classify as C
+from cashwatch.processors.dates import DateHit, find_dates
+from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer
 
-_ATM = re.compile(r"\b(cash machine|cashpoint|ATM)\b", re.I)
+_BOILERPLATE = re.compile(
+    r"^\s*(?:READ\s+(?:MORE|SOME\s+MORE|ALSO|NEXT)\b|Read\s+(?:more|also|next)\b|Related\s*(?:stories|articles|content|:)|"
+    r"More\s+(?:on\s+this\s+story|stories|from)\b|Most\s+(?:read|popular)\b|Also\s+read\b|See\s+also\b|"
+    r"Sign\s+up\b|Subscribe\b|Follow\s+us\b|Share\s+(?:this|on)\b|Have\s+your\s+say\b|Advertisement\b|"
+    r"(?:Image|Picture|Photo|Photograph)(?:\s+caption)?\s*[:|]|Image\s+source|Media\s+caption|Copyright\b|"
+    r"Click\s+here\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
+_SENT_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?][\"”’']))\s+(?=[\"“‘'(]?[A-Z0-9£])")
+_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
+_STORE = re.compile(
+    r"\b(?:(?:the\s+)?(?:Tesco(?:\s+(?:Express|Extra|Metro))?|Co-?op(?:erative)?|Sainsbury'?s(?:\s+Local)?|Asda|"
+    r"Morrisons|Aldi|Lidl|Spar|SPAR|Londis|Nisa(?:\s+Local)?|Costcutter|Premier|Budgens|One\s+Stop|Centra|Mace|Eurospar|"
+    r"McColl'?s|Post\s+Office|Lloyds(?:\s+TSB)?|NatWest|Barclays|HSBC|Santander|Nationwide|TSB|Halifax|"
+    r"Bank\s+of\s+Scotland|Royal\s+Bank\s+of\s+Scotland|RBS|Ulster\s+Bank|Danske\s+Bank|Bank\s+of\s+Ireland|AIB|"
+    r"Texaco|Esso|Shell|BP|Applegreen|Jet|Gulf|Greggs|Boots|Iceland|Farmfoods|B&M|Poundland))\b")
+_STREET = re.compile(r"\b(?:[A-Z][a-z']+\s+){1,2}(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|"
+                     r"Crescent|Terrace|Row|Walk|Circle|Gate|Hill|Broadway|Precinct|Centre)\b")
+# a settlement after one of these is the scene; after "from"/"of" it is often where a person lives
+_SCENE_PREP = re.compile(r"\b(?:in|at|near|outside|on\s+the\s+outskirts\s+of|village\s+of|town\s+of|city\s+of|"
+                         r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+)?$", re.I)
+_RESIDENT = re.compile(r"(?:\d{2},?\s+(?:of|from)\s+(?:\w+\s+){0,4}$|\b(?:man|woman|men|women|boy|girl|teenager|"
+                       r"youth|pair|duo|brothers|gang|Wiganer|resident|native|lad|father|mother)\s+(?:\w+\s+)?"
+                       r"(?:from|of)\s+$|\bwho\s+lives?\s+in\s+$|\bbased\s+in\s+$|\b(?:of|from)\s+$)", re.I)
+_ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|burglary|explosion|"
+                      r"incident|blast|heist|crime)\b|\b(?:happened|took\s+place|occurred|were\s+called|was\s+reported|"
+                      r"reported\s+to\s+police)\b", re.I)
+_POLICE_REF = re.compile(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
+                         r"\b(?:of|on|dated)\s+(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
+# a sentence that starts another incident rather than continuing the current one
+_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:incident|raid|attack)|also|earlier|"
+                        r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
+                        r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
+                        r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b", re.I)
+_LISTED_SCENE = re.compile(r"\b(?:in|at|near|outside)\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s*){1,4},\s*$")
+_TYPE_RANK = {"atm_explosive": 3, "atm_theft": 2, "atm_break_in": 1, "cit_robbery": 0}
+_REFERENCE_AGE = timedelta(days=10)
+
+
+@dataclass
+class _Sentence:
+    index: int
+    text: str
+    attack: C.AttackSentence | None
+    mentions: list[Mention]
+    is_title: bool = False
+
+
+@dataclass
+class _Incident:
+    place: Place | None
+    area: Mention | None
+    sentences: list[_Sentence] = field(default_factory=list)
+    support: list[_Sentence] = field(default_factory=list)  # "the raid in Ballynahinch...": place/time only
+    key: str = ""
+
+
+def clean_lines(text: str) -> list[str]:
+    """The story's lines: boilerplate ("READ MORE: ...", related headlines, captions) and
+    repeated lines dropped, blank lines removed."""
+    out: list[str] = []
+    seen: set[str] = set()
+    skip_block = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            skip_block = False
+            continue
+        if _BOILERPLATE.match(line):
+            # "READ MORE" alone on a line introduces the related headline on the next line
+            skip_block = len(line) < 30
+            continue
+        if skip_block and len(line) < 160 and not line.endswith((".", "\"", "”")):
+            skip_block = False
+            continue
+        skip_block = False
+        if line in seen:
+            continue
+        seen.add(line)
+        out.append(line)
+    return out
+
+
+def split_sentences(lines: list[str]) -> list[str]:
+    """Sentences of the cleaned lines (a line never spans two sentences)."""
+    out: list[str] = []
+    for line in lines:
+        pieces = [p.strip() for p in _SENT_SPLIT.split(line) if p and p.strip()]
+        merged: list[str] = []
+        for p in pieces:
+            if merged and _ABBREV.search(merged[-1]):
+                merged[-1] = f"{merged[-1]} {p}"
+            else:
+                merged.append(p)
+        out.extend(merged)
+    return out
 
 
 class Analyser:
-    """First version (replaced by the intelligence work): keyword rules only."""
+    """Rules and lexicons over sentences; see the module docstring for the flow.
 
+    ``gazetteer`` defaults to the packaged one (loaded once per process).
+    """
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer or default_gazetteer()
+
+    # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
-        text = f"{article.title}\n{article.text}"
+        """The kind of ``article`` and the incidents it reports (none for campaign and other)."""
+        sentences = self._sentences(article)
+        mentions = [m for s in sentences for m in s.mentions]
+        ctx = self.gazetteer.context(mentions, hint=article.place_hint, url=article.url, source=article.source)
+        kind, stage = self._kind(article, sentences)
         incidents: list[IncidentMention] = []
-        kind = "other"
-        if _ATM.search(text) and re.search(r"\b(stole|stolen|ram raid|explosi|blown)", text, re.I):
-            kind = "incident"
-            incidents.append(IncidentMention(type="atm_theft", force=article.place_hint,
-                                             country="GB", evidence=text[:200]))
+        if kind in ("incident", "court"):
+            incidents = self._incidents(article, sentences, ctx, kind)
+            if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents:
+                # only old attacks are reported: a follow-up about past attacks, not new news
+                kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences)) >= 3 else kind
         return Analysis(article_id=article.article_id, url=article.url, source=article.source,
                         published=article.published, title=article.title, kind=kind,
-                        incidents=incidents)
+                        stage=stage if kind == "court" else None, incidents=incidents)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _sentences(self, article: Article) -> list[_Sentence]:
+        lines = clean_lines(article.text)
+        title = (article.title or "").strip()
+        texts: list[tuple[str, bool]] = []
+        if title and not (lines and lines[0].startswith(title[:60])):
+            texts.append((title, True))
+        texts.extend((s, False) for s in split_sentences(lines))
+        if texts and title and not texts[0][1]:
+            texts[0] = (texts[0][0], True)  # the body starts with the headline
+        out = []
+        for i, (t, is_title) in enumerate(texts):
+            out.append(_Sentence(i, t, C.attack_sentence(t), self.gazetteer.scan(t, title_case=is_title), is_title))
+        return out
+
+    # -- kind -------------------------------------------------------------------------------------
+    def _kind(self, article: Article, sentences: list[_Sentence]) -> tuple[str, str | None]:
+        """Article kind from attack sentences plus court, campaign and near-miss vocabulary.
+
+        court: the headline or first sentence names a charge, conviction or sentence, or the
+        text is dense with court words, or it names an arrest/sentence and reports no fresh
+        attack. campaign: ATM/CIT crime vocabulary with operation/advice/statistics words and no
+        attack told as news (no news-time marker near any attack sentence). other: no attack
+        sentence, or a near miss (card fraud, fees) is the headline's subject.
+        """
+        attacks = [s for s in sentences if s.attack]
+        body = " ".join(s.text for s in sentences)
+        camp_all = C.campaign_score(body)
+        if not attacks:
+            crime = re.search(r"\b(?:crime|criminals|attacks?|raids?|robber(?:y|ies)|thefts?|gangs?)\b", body, re.I)
+            misses = sum(len(C.NEAR_MISS[f].findall(body)) for f in ("fraud", "fees"))
+            if (C.ATM.search(body) or C.CIT_STRONG.search(body)) and camp_all >= 4 and crime and misses < 3:
+                return "campaign", None
+            return "other", None
+        strong = [s for s in attacks if s.attack.strong]
+        if not strong and len(attacks) < 2:
+            return "other", None
+        title = sentences[0].text if sentences else ""
+        head = " ".join(s.text for s in sentences[:2])
+        if C.NEAR_MISS["fraud"].search(title) or C.NEAR_MISS["fees"].search(title):
+            if not (C.EXPLOSIVE.search(title) or C.THEFT_WHOLE.search(title)):
+                return "other", None
+        lead_text = " ".join(s.text for s in sentences[:4])
+        court_all = C.court_score(body)
+        fresh = [s for s in attacks if self._fresh(s, sentences)]
+        head_stage = C.court_stage(head)
+        stage = C.court_stage(head + " " + lead_text) or C.court_stage(body)
+        title_stage = C.court_stage(title) if sentences and sentences[0].is_title else None
+        if head_stage in ("sentenced", "convicted", "charged") or title_stage:
+            return "court", stage
+        if not fresh and camp_all >= max(3, court_all):
+            return "campaign", None
+        if court_all >= 6 or (C.court_score(lead_text) >= 2 and court_all >= 3 and not fresh) or \
+                (court_all >= 3 and not fresh and stage) or \
+                (not fresh and C.court_stage(body) in ("sentenced", "convicted")):
+            return "court", stage
+        if head_stage == "arrest" and not fresh:
+            return "court", "arrest"
+        if not fresh and camp_all >= 2:
+            return "campaign", None
+        camp_lead = C.campaign_score(lead_text)
+        if camp_all >= 10 and camp_lead >= 3 and len(fresh) <= 1 and not C.is_fresh(lead_text):
+            return "campaign", None
+        return "incident", None
+
+    @staticmethod
+    def _fresh(s: _Sentence, sentences: list[_Sentence]) -> bool:
+        """The attack in ``s`` is told as news: a news-time marker in it or next to it, not past."""
+        if C.is_past(s.text) and not C.is_fresh(s.text):
+            return False
+        window = [x for x in sentences if abs(x.index - s.index) <= 1]
+        return any(C.is_fresh(x.text) and not C.is_past(x.text) for x in window)
+
+    # -- incidents --------------------------------------------------------------------------------
+    def _scene(self, s: _Sentence, ctx: PlaceContext) -> tuple[Place | None, Mention | None, bool]:
+        """The scene named in one sentence: (place, area mention, introduced as a scene)."""
+        best: tuple[int, Place | None, Mention | None] | None = None
+        for k, m in enumerate(s.mentions):
+            before = s.text[max(0, m.start - 40):m.start]
+            if m.kind == "place":
+                if _RESIDENT.search(before):
+                    continue
+                near = s.mentions[k + 1] if k + 1 < len(s.mentions) and s.mentions[k + 1].kind == "area" and \
+                    re.fullmatch(r",?\s*(?:in\s+|near\s+)?(?:Co\.?\s+)?", s.text[m.end:s.mentions[k + 1].start]) else None
+                place = self.gazetteer.resolve(m, ctx, near)
+                nxt = s.mentions[k + 1] if k + 1 < len(s.mentions) else None
+                if nxt is not None and nxt.kind == "place" and re.fullmatch(r",\s*", s.text[m.end:nxt.start]):
+                    # "Northwood, Stoke-on-Trent": the second name says which Northwood (or where it is)
+                    parent = self.gazetteer.resolve(nxt, ctx)
+                    if parent is not None:
+                        close = [p for p in m.places if _km(p, parent) < 25]
+                        place = close[0] if close else Place(m.name, parent.country, parent.lat, parent.lon, 0,
+                                                             parent.force, parent.area)
+                if place is None:
+                    continue
+                if near is not None and near.force and place.country == "GB" and place.force != near.force:
+                    # "Burwell, Cambridgeshire": the text's county beats a border guess
+                    place = Place(place.name, "GB", place.lat, place.lon, place.population, near.force, place.area)
+                rank = 3 if _SCENE_PREP.search(before) or _LISTED_SCENE.search(before) else (
+                    1 if s.is_title else 2 if m.prep else 0)
+                if best is None or rank > best[0]:
+                    best = (rank, place, None)
+            elif m.kind == "area" and (m.force or m.country) and not _RESIDENT.search(before):
+                rank = 1 if _SCENE_PREP.search(before) else -1
+                if best is None or rank > best[0]:
+                    best = (rank, None, m)
+        if best is None:
+            return None, None, False
+        return best[1], best[2], best[0] >= 2
+
+    def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
+                   kind: str) -> list[IncidentMention]:
+        groups: list[_Incident] = []
+        current: _Incident | None = None
+        for s in sentences:
+            if not s.attack:
+                if current is not None and _ANAPHOR.search(s.text) and s.index - current.sentences[-1].index <= 3:
+                    current.support.append(s)
+                    if not current.key:
+                        place, area, is_scene = self._scene(s, ctx)
+                        if place or (area and is_scene):
+                            current.place, current.area = place, area
+                            current.key = place.name.lower() if place else area.name.lower()
+                continue
+            place, area, is_scene = self._scene(s, ctx)
+            key = (place.name.lower() if place else (area.name.lower() if area else ""))
+            target = None
+            if key:
+                target = next((g for g in groups if g.key == key), None)
+                if target is None and current is not None and not current.key:
+                    current.place, current.area, current.key = place, area, key
+                    target = current
+                if target is None and current is not None:
+                    other_force = place is not None and current.place is not None and place.force != current.place.force
+                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.text)) or other_force or
+                                               any(h.day for h in find_dates(s.text, article.published)))
+                    if starts_new and not other_force and place is not None and current.place is not None and \
+                            _km(place, current.place) < 15:
+                        starts_new = False  # "Garforth ... Leeds": a suburb and its city are one scene
+                    if not starts_new:
+                        # a town named in passing ("the Bristol raid", "Garforth, Leeds") continues the story
+                        target = current
+                if target is None:
+                    target = _Incident(place, area, key=key)
+                    groups.append(target)
+            else:
+                target = current
+                if target is None:
+                    target = _Incident(None, None)
+                    groups.append(target)
+            target.sentences.append(s)
+            current = target
+        out = []
+        for n, g in enumerate(groups):
+            mention = self._mention(g, sentences, ctx, article, kind, main=(n == 0))
+            if mention is not None:
+                out.append(mention)
+        # the same scene reached twice (town in one sentence, its area in another): keep one
+        dedup: list[IncidentMention] = []
+        for m in out:
+            twin = next((d for d in dedup if d.force == m.force and d.country == m.country and
+                         (d.town is None or m.town is None) and d.type == m.type), None)
+            if twin is None:
+                dedup.append(m)
+        return dedup
+
+    def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,
+                 kind: str, main: bool) -> IncidentMention | None:
+        text = " ".join(s.text for s in g.sentences)
+        types = [s.attack.type for s in g.sentences]
+        if types[0] == "cit_robbery" or (types.count("cit_robbery") > len(types) / 2):
+            itype = "cit_robbery"
+        else:
+            atm = [t for t in types if t not in (None, "cit_robbery")]
+            together = C.atm_type(" ".join(x.text for x in g.sentences if x.attack.type != "cit_robbery"))
+            if together:
+                atm = [together]  # the type lexicons' priority over the whole story, not per sentence
+            if not atm:
+                # the method is said elsewhere ("... used gas to blow it open") or not at all
+                lexical = C.atm_type(" ".join(x.text for x in g.sentences + g.support)) or \
+                    C.atm_type(" ".join(x.text for x in sentences if x.attack and x.attack.type != "cit_robbery"))
+                atm = [lexical or "atm_theft"]
+            itype = max(atm, key=lambda t: _TYPE_RANK[t])
+        place = g.place
+        force = country = town = None
+        lat = lon = None
+        if place is not None:
+            town, force, country, lat, lon = place.name, place.force, place.country, place.lat, place.lon
+        elif g.area is not None:
+            force, country = g.area.force, g.area.country
+        else:
+            if kind == "court":
+                return None  # a case with no identifiable scene: nothing to place
+            abroad = ctx.abroad()
+            if abroad:
+                country = abroad
+            else:
+                force = ctx.top_force()
+                country = "GB" if force else None
+        if country == "GB" and force is None:
+            force = ctx.top_force()
+        if force and not country:
+            country = "GB"
+        first = g.sentences[0]
+        following = [s for s in sentences if first.index < s.index <= first.index + 2]
+        attempt_text = " ".join([text] + [s.text for s in following])
+        day, dated_old = self._date(g, sentences, article, kind)
+        past = any(C.is_past(s.text) for s in g.sentences if not s.is_title) and not any(
+            C.is_fresh(s.text) and not C.is_past(s.text) for s in g.sentences)
+        # the article's first attack is its news; later ones may be context
+        role = "reference" if (past or dated_old) and kind == "incident" and not main else "primary"
+        confidence = 0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) + \
+            (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0)
+        store = None
+        for s in g.sentences:
+            m = _STORE.search(s.text) or _STREET.search(s.text)
+            if m:
+                store = m.group(0).removeprefix("the ").strip()
+                break
+        return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
+                               region=region_of(force), country=country, lat=lat, lon=lon, date=day,
+                               mo=C.mo_tags(text), evidence=first.text[:500], confidence=round(min(confidence, 0.95), 2),
+                               role=role, store=store)
+
+    def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str) -> tuple[date | None, bool]:
+        """(day of the incident, whether that day is old news relative to publication).
+
+        Looks in the incident's own sentences, then their neighbours, then (for news) the lead,
+        else the published day. Without a published date, a police reference date ("quote 604
+        of 11/04/20") anchors relative expressions.
+        """
+        published = article.published or _reference_anchor(sentences)
+        own = g.sentences + g.support
+        idx = {s.index for s in own}
+        near = [s for s in sentences if s.index not in idx and not s.attack
+                and any(0 < abs(s.index - o.index) <= 2 for o in own)]
+        for group in (own, near):
+            for s in sorted(group, key=lambda x: x.index):
+                hits = find_dates(s.text, published)
+                day = _pick(hits)
+                if day is not None:
+                    if published and day > published + timedelta(days=1):
+                        continue  # a court date or an appeal deadline, not the attack
+                    old = bool(article.published and day < article.published - _REFERENCE_AGE)
+                    return day, old
+        if kind == "incident" and published is not None:
+            for s in sentences[:3]:
+                day = _pick(find_dates(s.text, published))
+                if day is not None and day <= published:
+                    return day, False
+            return published, False
+        return None, False
+
+
+def _km(a: Place, b: Place) -> float:
+    return ((a.lat - b.lat) ** 2 + ((a.lon - b.lon) * 0.6) ** 2) ** 0.5 * 111.0
+
+
+def _reference_anchor(sentences: list[_Sentence]) -> date | None:
+    """The date of a police incident reference in the text, if any (stands in for publication)."""
+    for s in sentences:
+        m = _POLICE_REF.search(s.text)
+        if m:
+            y = int(m.group("y"))
+            y = y + 2000 if y < 100 else y
+            try:
+                return date(y, int(m.group("m")), int(m.group("d")))
+            except ValueError:
+                continue
+    return None
+
+
+def _pick(hits: list[DateHit]) -> date | None:
+    """Explicit dates beat weekdays, which beat today/yesterday (``yesterday (October 31)``)."""
+    order = {"numeric": 0, "dmy": 0, "mdy": 0, "range": 1, "overnight": 1, "weekday": 2, "yesterday": 3, "today": 3}
+    fixed = sorted((h for h in hits if h.day is not None), key=lambda h: order[h.kind])
+    return fixed[0].day if fixed else None

@@ -1,52 +1,482 @@
-"""Link every report of the same incident (first version; replaced by the linking work).
+"""Link every report of the same incident, and never merge two incidents.
 
-:class:`Linker` assigns each incident mention of an :class:`Analysis` an ``incident_id`` and returns
-the :class:`IncidentEvent` s that follow (``created`` for a new incident, ``updated`` when a report
-adds to a known one). Pure: older incidents come from an :class:`IncidentLookup` given to it.
+:class:`Linker` gives each incident mention of an :class:`~cashwatch.models.Analysis` an
+``incident_id`` and returns the :class:`~cashwatch.models.IncidentEvent` s that follow. It is the
+domain core shared by both runtimes: pure Python, no I/O of its own; incidents it no longer holds in
+memory come from the :class:`IncidentLookup` it was given (the store).
+
+Contract of :meth:`Linker.link`:
+
+* every **primary** mention gets an ``incident_id``: the known incident it reports (scored by
+  :mod:`cashwatch.processors.linking_score`: type family, force, town and distance, dates, store or
+  street, modus operandi, text similarity), or a new incident whose id is derived from this first
+  report (``i-`` + 16 hex digits of SHA-256 of ``"{article_id}:{mention index}"``), so a replay in the
+  same order gives the same ids;
+* a **reference** mention (an attack mentioned for context) gets the id of the known incident it
+  matches, attaching the article as a ``reference`` report; when it matches none its ``incident_id``
+  stays ``None``: a reference never creates an incident;
+* two mentions of one article never get the same incident (a round-up lists distinct attacks), and
+  each mention takes at most one incident; a mention that scores nearly as well against two
+  incidents and names no town is ambiguous and starts its own incident rather than guess;
+* **court reports** (``Analysis.kind == "court"``) link to the attacks they are about however long
+  ago (no time penalty, only "not before the attack"), and move the incident's stage forward
+  (``reported`` -> ``arrest`` -> ``charged`` -> ``convicted`` -> ``sentenced``; a court report
+  without a stage counts as ``arrest``). A court report about an attack the linker has never seen
+  *creates* the incident (users still want it; its ``created`` event says so with the stage);
+* events: ``created`` once per new incident; ``updated`` when a new article is attached (changes
+  always include ``report``, plus ``source`` for a new outlet, ``stage``, and the consensus fields
+  that moved: ``town``, ``date``, ``type``, ...); nothing when an article already linked is linked
+  again unchanged (replays are idempotent: same ids, no events). An article re-sent with a changed
+  analysis replaces its own report and gives ``updated`` only if the incident changed;
+* the merged incident's place, date, type, store and attempted flag are the consensus of its
+  primary reports (most reports win, ties go to the earliest report; a missing value never wins);
+  ``mo`` is the union, ``confidence`` the maximum, ``first_seen``/``last_seen`` the ``now`` of the
+  first and latest report.
+
+State is bounded (:class:`LinkerConfig`): at most ``max_incidents``, the least recently active
+forgotten first, and, when a lookup is given, only incidents active within ``memory_days`` of the
+newest publication date seen (data time, so a replay of old articles behaves as live). Whatever falls
+out is asked of the lookup when a mention reaches further back (court reports always ask). Every decision depends only on the
+incidents (their reports carry what each said), so a linker restarted with :meth:`Linker.load` of the
+stored incidents decides exactly as one that never stopped -- except text similarity, whose
+signatures are kept in memory only (bounded by ``max_signatures``).
 """
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import hashlib
-from collections.abc import Iterable
-from datetime import datetime, timezone
+import heapq
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from cashwatch.models import Analysis, Incident, IncidentEvent, Report
+from pydantic import BaseModel, ConfigDict, Field
+
+from cashwatch.models import STAGES, Analysis, Incident, IncidentEvent, IncidentMention, Report
 from cashwatch.places_table import region_of
+from cashwatch.processors.linking_score import (
+    FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, normalise_store, normalise_town, score,
+)
 
 
 class IncidentLookup(Protocol):
-    """Where the linker finds incidents no longer in its memory (the store)."""
+    """Where the linker finds incidents no longer in its memory (the store).
+
+    ``find_incidents`` returns stored incidents matching every filter given (``None`` = any):
+    ``forces`` (incident force in the list), ``types`` (incident type in the list), ``date_from`` /
+    ``date_to`` (inclusive, on the incident's ``date``, or when it has none on when it was first
+    seen), newest first, at most ``limit``. It may raise a :class:`~cashwatch.errors.StoreError`: the
+    linker lets it propagate (an infrastructure error, retried by the runtime).
+    """
 
     def find_incidents(self, *, forces: list[str] | None, types: list[str] | None,
+                       date_from: dt.date | None = None, date_to: dt.date | None = None,
                        limit: int = 200) -> Iterable[Incident]: ...
 
 
+class LinkerConfig(BaseModel):
+    """Tuning of the linker. The defaults are what the dev set was measured with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match_threshold: float = Field(4.0, description="Points a mention needs to join a known incident.")
+    reference_extra: float = Field(1.0, ge=0, description="Extra points a reference mention needs.")
+    ambiguity_margin: float = Field(0.5, ge=0, description="A town-less mention scoring within this of "
+                                    "two incidents is ambiguous and does not join either.")
+    memory_days: int = Field(400, ge=1, description="Keep incidents active within this many days of "
+                             "the newest publication date seen.")
+    max_incidents: int = Field(100_000, ge=1, description="Hard cap on incidents held in memory.")
+    max_signatures: int = Field(20_000, ge=0, description="Text signatures of recent articles kept.")
+    lookup_limit: int = Field(500, ge=1, description="Incidents asked of the store per look-up.")
+    dated_window_days: int = Field(30, ge=3, description="Candidates reported up to this many days "
+                                   "after a dated mention's attack.")
+    undated_window_days: int = Field(60, ge=1, description="Candidates up to this many days before an "
+                                     "undated mention's publication.")
+
+
+def incident_id_for(article_id: str, index: int) -> str:
+    """Deterministic id of an incident first reported by mention ``index`` of ``article_id``."""
+    return "i-" + hashlib.sha256(f"{article_id}:{index}".encode("utf-8")).hexdigest()[:16]
+
+
+_STAGE_RANK = {s: i for i, s in enumerate(STAGES)}
+_CONSENSUS_FIELDS = ("type", "attempted", "town", "force", "region", "country", "lat", "lon", "date",
+                     "store", "stage")
+
+
+def _ordinal(day: dt.date | None) -> int | None:
+    return day.toordinal() if day is not None else None
+
+
+@dataclass(slots=True)
+class _State:
+    incident: Incident
+    ev: IncidentEvidence
+    key: tuple[str, str]  # (place, family) bucket
+    entries: tuple[tuple[str, int], ...]  # (index name, ordinal) in the bucket's date indexes
+    towns: frozenset[str]  # entries in the town index
+    activity: int  # latest date or publication (data time), for eviction
+
+
+def _place_key(force: str | None, country: str | None) -> str:
+    return force or (f"c:{country.upper()}" if country else "?")
+
+
 class Linker:
-    def __init__(self, lookup: IncidentLookup | None = None) -> None:
+    """Assigns incident ids to mentions and keeps the merged incidents (see the module docstring).
+
+    Lifecycle: construct (optionally with a lookup and a config) -> :meth:`load` the stored recent
+    incidents once at start-up -> :meth:`link` each analysis in publication order. Not thread-safe;
+    the distributed runtime gives each worker its own linker for the forces it owns.
+    """
+
+    def __init__(self, lookup: IncidentLookup | None = None, config: LinkerConfig | None = None) -> None:
         self.lookup = lookup
-        self.incidents: dict[str, Incident] = {}
+        self.config = config or LinkerConfig()
+        self._states: dict[str, _State] = {}
+        # per (index, place, family), sorted (ordinal, id): "date" = attack date of dated incidents,
+        # "seen" = first non-court report of undated ones, "court" = each court report's publication
+        self._dated: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+        self._undated: dict[tuple[str, str], set[str]] = {}  # nothing to place them in time
+        self._towns: dict[tuple[str, str], set[str]] = {}
+        self._by_article: dict[str, set[str]] = {}
+        self._signatures: OrderedDict[str, Sequence[int]] = OrderedDict()
+        self._newest: int | None = None
+        self._activity: list[tuple[int, str]] = []  # min-heap of (activity, incident id)
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def incidents(self) -> dict[str, Incident]:
+        """The incidents held in memory, by id (a fresh dict; the records are immutable)."""
+        return {iid: st.incident for iid, st in self._states.items()}
 
     def load(self, incidents: Iterable[Incident]) -> None:
-        """Warm the in-memory state (on start-up, from the store)."""
+        """Warm the in-memory state from stored incidents (on start-up). A later copy of an incident
+        replaces an earlier one; the memory bounds apply afterwards."""
         for inc in incidents:
-            self.incidents[inc.incident_id] = inc
+            self._put(inc)
+            for r in inc.reports:
+                if r.published is not None:
+                    o = r.published.toordinal()
+                    self._newest = o if self._newest is None else max(self._newest, o)
+        self._evict()
 
-    def link(self, analysis: Analysis, now: datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
-        now = now or datetime.now(timezone.utc)
+    def link(self, analysis: Analysis, now: dt.datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
+        """Link every mention of ``analysis``; returns it with ``incident_id`` set on its mentions and
+        the events for the incidents it created or changed (see the module docstring)."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        published = _ordinal(analysis.published)
+        if published is not None:
+            self._newest = published if self._newest is None else max(self._newest, published)
+        if analysis.text_signature and self.config.max_signatures:
+            self._signatures[analysis.article_id] = analysis.text_signature
+            self._signatures.move_to_end(analysis.article_id)
+            while len(self._signatures) > self.config.max_signatures:
+                self._signatures.popitem(last=False)
+
+        evidence = [self._mention_evidence(analysis, i, m) for i, m in enumerate(analysis.incidents)]
+        assignment = self._assign(evidence)
+
         events: list[IncidentEvent] = []
-        mentions = []
+        ids: list[str | None] = []
         for i, m in enumerate(analysis.incidents):
-            iid = "i-" + hashlib.sha256(f"{analysis.article_id}:{i}".encode()).hexdigest()[:16]
-            mentions.append(m.model_copy(update={"incident_id": iid}))
-            if m.role == "primary" and iid not in self.incidents:
-                inc = Incident(incident_id=iid, type=m.type, attempted=m.attempted, town=m.town,
-                               force=m.force, region=m.region or region_of(m.force), country=m.country,
-                               lat=m.lat, lon=m.lon, date=m.date, mo=list(m.mo), first_seen=now, last_seen=now,
-                               confidence=m.confidence,
-                               reports=[Report(article_id=analysis.article_id, url=analysis.url,
-                                               source=analysis.source, title=analysis.title,
-                                               published=analysis.published, kind=analysis.kind)])
-                self.incidents[iid] = inc
-                events.append(IncidentEvent(event="created", incident=inc, article_id=analysis.article_id))
+            iid = assignment.get(i)
+            if iid is None and m.role == "primary":
+                iid = incident_id_for(analysis.article_id, i)
+            if iid is None:
+                ids.append(None)
+                continue
+            event = self._record(iid, analysis, i, m, now)
+            if event is not None:
+                events.append(event)
+            ids.append(iid)
+
+        self._evict()
+        mentions = [m.model_copy(update={"incident_id": iid}) for m, iid in zip(analysis.incidents, ids)]
         return analysis.model_copy(update={"incidents": mentions}), events
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def _mention_evidence(self, analysis: Analysis, i: int, m: IncidentMention) -> MentionEvidence:
+        return MentionEvidence(
+            article_id=analysis.article_id, index=i, role=m.role, kind=analysis.kind, type=m.type,
+            force=m.force, country=m.country, town=normalise_town(m.town), lat=m.lat, lon=m.lon,
+            date=_ordinal(m.date), published=_ordinal(analysis.published), store=normalise_store(m.store),
+            mo=frozenset(m.mo), signature=analysis.text_signature)
+
+    def _assign(self, evidence: list[MentionEvidence]) -> dict[int, str]:
+        """Mention index -> incident id, one-to-one, best-scoring pairs first."""
+        cfg = self.config
+        pairs: list[tuple[int, float, int, int, str]] = []
+        for m in evidence:
+            replayed = self._replayed(m)
+            if replayed is not None:
+                pairs.append((0, -1e9, m.index, 0, replayed))
+                continue
+            scored: list[tuple[float, str]] = []
+            # a reference is a passing mention, often vague: it must fit better than a report does
+            threshold = cfg.match_threshold + (0.0 if m.role == "primary" else cfg.reference_extra)
+            for iid in self._candidates(m):
+                st = self._states[iid]
+                if m.article_id in st.ev.articles:
+                    continue  # another mention of this same article: a different attack
+                sigs = [s for a in st.ev.articles if (s := self._signatures.get(a)) is not None]
+                s = score(m, st.ev, sigs)
+                if s is not None and s >= threshold:
+                    scored.append((s, iid))
+            if not scored:
+                continue
+            scored.sort(key=lambda p: (-p[0], -self._states[p[1]].ev.n_primary, p[1]))
+            if (not m.town and len(scored) > 1 and scored[1][0] >= scored[0][0] - cfg.ambiguity_margin):
+                continue  # two incidents fit a place-less mention equally: do not guess
+            for s, iid in scored:
+                pairs.append((0 if m.role == "primary" else 1, -s, m.index,
+                              -self._states[iid].ev.n_primary, iid))
+        pairs.sort()
+        assigned: dict[int, str] = {}
+        taken: set[str] = set()
+        for _, _, i, _, iid in pairs:
+            if i in assigned or iid in taken:
+                continue
+            assigned[i] = iid
+            taken.add(iid)
+        return assigned
+
+    def _replayed(self, m: MentionEvidence) -> str | None:
+        """The incident that already holds this very mention (a replay), if in memory."""
+        for iid in self._by_article.get(m.article_id, ()):
+            if m.index in self._states[iid].ev.articles.get(m.article_id, ()):
+                return iid
+        own = incident_id_for(m.article_id, m.index)
+        return own if own in self._states else None
+
+    def _candidates(self, m: MentionEvidence) -> set[str]:
+        cfg = self.config
+        family = FAMILY[m.type]
+        key = (_place_key(m.force, m.country), family)
+        if m.date is not None:
+            windows = [("date", m.date - 3, m.date + 3), ("seen", m.date - 3, m.date + cfg.dated_window_days)]
+        elif m.kind != "court" and m.published is not None:
+            lo, hi = m.published - cfg.undated_window_days, m.published + 2
+            windows = [("date", lo, hi), ("seen", lo, hi)]
+        elif m.published is not None:  # court, undated: other reports of the same hearing
+            windows = [("court", m.published - 3, m.published + 3)]
+        else:
+            windows = []
+        if m.kind == "court":  # a court report may be about an attack of any age: reach back
+            self._consult_store(m, family, None if m.date is None else m.date - 3,
+                                None if m.date is None else m.date + 3)
+        elif windows:
+            self._consult_store(m, family, min(w[1] for w in windows), max(w[2] for w in windows))
+        else:
+            self._consult_store(m, family, None, None)
+        found: set[str] = set()
+        for name, lo, hi in windows:
+            index = self._dated.get((name, *key))
+            if not index:
+                continue
+            start = bisect.bisect_left(index, (lo, ""))
+            for when, iid in index[start:]:
+                if when > hi:
+                    break
+                found.add(iid)
+        found.update(self._undated.get(key, ()))
+        if m.town:
+            found.update(self._towns.get((family, m.town), ()))
+        return found
+
+    def _consult_store(self, m: MentionEvidence, family: str, lo: int | None, hi: int | None) -> None:
+        """Ask the lookup for incidents older than memory when the mention reaches back that far
+        (``lo`` None: any age, as for an undated court report: the force's most recent incidents of
+        the family, up to ``lookup_limit``)."""
+        if self.lookup is None:
+            return
+        horizon = None if self._newest is None else self._newest - self.config.memory_days
+        if lo is not None and (horizon is None or lo >= horizon):
+            return
+        if lo is None and not m.force:
+            return  # nothing to narrow a look-up by
+        date_to = hi if hi is not None else m.published
+        found = self.lookup.find_incidents(
+            forces=[m.force] if m.force else None, types=list(FAMILY_TYPES[family]),
+            date_from=dt.date.fromordinal(max(lo, 1)) if lo is not None else None,
+            date_to=dt.date.fromordinal(date_to) if date_to is not None else None,
+            limit=self.config.lookup_limit)
+        for inc in found:
+            if inc.incident_id not in self._states:
+                self._put(inc)
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _record(self, iid: str, analysis: Analysis, i: int, m: IncidentMention,
+                now: dt.datetime) -> IncidentEvent | None:
+        report = Report(
+            article_id=analysis.article_id, url=analysis.url, source=analysis.source, title=analysis.title,
+            published=analysis.published, kind=analysis.kind, role=m.role, mention=i, type=m.type,
+            attempted=m.attempted, town=m.town, force=m.force, country=m.country, lat=m.lat, lon=m.lon,
+            date=m.date, store=m.store, stage=analysis.stage)
+        st = self._states.get(iid)
+        if st is None:
+            base = Incident(incident_id=iid, type=m.type, region=m.region or region_of(m.force),
+                            country=m.country, mo=list(m.mo), confidence=m.confidence,
+                            first_seen=now, last_seen=now, reports=[report])
+            inc = _consensus(base, [report], now)
+            self._put(inc)
+            return IncidentEvent(event="created", incident=inc, article_id=analysis.article_id,
+                                 changes=["created"])
+        old = st.incident
+        reports = list(old.reports)
+        at = next((k for k, r in enumerate(reports)
+                   if r.article_id == report.article_id and r.mention == i), None)
+        changes: list[str] = []
+        if at is None:
+            if old.reports and report.source and all(r.source != report.source for r in reports):
+                changes.append("source")
+            changes.insert(0, "report" if m.role == "primary" else "reference")
+            reports.append(report)
+        elif reports[at] == report and all(t in old.mo for t in m.mo):
+            return None  # a replay: nothing new
+        else:
+            reports[at] = report
+        mo = list(dict.fromkeys([*old.mo, *m.mo]))
+        base = old.model_copy(update={"mo": mo, "confidence": max(old.confidence, m.confidence)})
+        inc = _consensus(base, reports, now)
+        changes += [f for f in _CONSENSUS_FIELDS if getattr(inc, f) != getattr(old, f)]
+        if mo != old.mo:
+            changes.append("mo")
+        if not changes:
+            return None
+        inc = inc.model_copy(update={"last_seen": now})
+        self._put(inc)
+        return IncidentEvent(event="updated", incident=inc, article_id=analysis.article_id, changes=changes)
+
+    # -- in-memory state and its indexes ------------------------------------------------------
+
+    def _put(self, inc: Incident) -> None:
+        self._drop(inc.incident_id)
+        ev = _incident_evidence(inc)
+        family = FAMILY[inc.type]
+        key = (_place_key(inc.force, inc.country), family)
+        published = [r.published.toordinal() for r in inc.reports if r.published is not None]
+        entries: list[tuple[str, int]] = []
+        if ev.date is not None:
+            entries.append(("date", ev.date))
+        elif ev.seen is not None:
+            entries.append(("seen", ev.seen))
+        entries += [("court", c) for c in ev.courts]
+        towns = ev.towns
+        activity = max([o for o in (ev.date, *published) if o is not None], default=self._newest or 0)
+        st = _State(incident=inc, ev=ev, key=key, entries=tuple(entries), towns=towns, activity=activity)
+        self._states[inc.incident_id] = st
+        heapq.heappush(self._activity, (activity, inc.incident_id))
+        if not entries:
+            self._undated.setdefault(key, set()).add(inc.incident_id)
+        for name, when in entries:
+            bisect.insort(self._dated.setdefault((name, *key), []), (when, inc.incident_id))
+        for t in towns:
+            self._towns.setdefault((family, t), set()).add(inc.incident_id)
+        for a in ev.articles:
+            self._by_article.setdefault(a, set()).add(inc.incident_id)
+
+    def _drop(self, iid: str) -> None:
+        st = self._states.pop(iid, None)
+        if st is None:
+            return
+        if not st.entries:
+            self._undated.get(st.key, set()).discard(iid)
+        for name, when in st.entries:
+            index = self._dated.get((name, *st.key), [])
+            k = bisect.bisect_left(index, (when, iid))
+            if k < len(index) and index[k] == (when, iid):
+                del index[k]
+        for t in st.towns:
+            bucket = self._towns.get((st.key[1], t))
+            if bucket is not None:
+                bucket.discard(iid)
+                if not bucket:
+                    del self._towns[(st.key[1], t)]
+        for a in st.ev.articles:
+            holders = self._by_article.get(a)
+            if holders is not None:
+                holders.discard(iid)
+                if not holders:
+                    del self._by_article[a]
+
+    def _evict(self) -> None:
+        """Forget incidents inactive for ``memory_days`` (by data time), then the least recently
+        active beyond ``max_incidents``; the store still has them. The heap holds one entry per
+        ``_put``; entries whose incident was dropped or re-put since are stale and skipped."""
+        cfg = self.config
+        # without a store to fall back on, forgetting by age would lose incidents: only the cap applies
+        horizon = None if self._newest is None or self.lookup is None else self._newest - cfg.memory_days
+        heap = self._activity
+        while heap:
+            activity, iid = heap[0]
+            st = self._states.get(iid)
+            if st is None or st.activity != activity:
+                heapq.heappop(heap)  # stale
+                continue
+            if (horizon is not None and activity < horizon) or len(self._states) > cfg.max_incidents:
+                heapq.heappop(heap)
+                self._drop(iid)
+                continue
+            break
+
+
+def _vote(values: Sequence, key=lambda v: v):
+    """Most frequent non-missing value; ties go to the earliest."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    counts = Counter(key(v) for v in present)
+    best = max(counts.values())
+    return next(v for v in present if counts[key(v)] == best)
+
+
+def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incident:
+    """The merged incident: ``base`` (id, mo, confidence, first_seen) with the consensus of ``reports``."""
+    votes = [r for r in reports if r.role == "primary"] or reports
+    itype = _vote([r.type for r in votes]) or base.type
+    town = _vote([r.town for r in votes], key=normalise_town)
+    force = _vote([r.force for r in votes])
+    norm = normalise_town(town)
+    placed = next((r for r in votes if normalise_town(r.town) == norm and r.lat is not None
+                   and r.lon is not None), None)
+    stage = max((r.stage or ("arrest" if r.kind == "court" else "reported") for r in reports),
+                key=_STAGE_RANK.__getitem__)
+    attempted = _vote([r.attempted for r in votes])
+    return base.model_copy(update={
+        "type": itype,
+        "attempted": base.attempted if attempted is None else attempted,
+        "town": town,
+        "force": force,
+        "region": region_of(force) or base.region,
+        "country": _vote([r.country for r in votes]) or base.country,
+        "lat": placed.lat if placed else None,
+        "lon": placed.lon if placed else None,
+        "date": _vote([r.date for r in votes]),
+        "store": _vote([r.store for r in votes], key=normalise_store),
+        "stage": stage,
+        "reports": reports,
+    })
+
+
+def _incident_evidence(inc: Incident) -> IncidentEvidence:
+    primary = [r for r in inc.reports if r.role == "primary"]
+    votes = primary or inc.reports
+    seen = [r.published for r in votes if r.published is not None and r.kind != "court"]
+    articles: dict[str, set[int]] = {}
+    for r in inc.reports:
+        articles.setdefault(r.article_id, set()).add(r.mention)
+    towns = {normalise_town(r.town) for r in votes} | {normalise_town(inc.town)}
+    stores = {normalise_store(r.store) for r in votes} | {normalise_store(inc.store)}
+    return IncidentEvidence(
+        incident_id=inc.incident_id, type=inc.type, force=inc.force, country=inc.country,
+        towns=frozenset(t for t in towns if t), lat=inc.lat, lon=inc.lon, date=_ordinal(inc.date),
+        seen=min(seen).toordinal() if seen else None, stores=tuple(s for s in stores if s),
+        mo=frozenset(inc.mo), n_primary=len(primary), articles=articles,
+        courts=tuple(sorted({r.published.toordinal() for r in votes
+                             if r.kind == "court" and r.published is not None})))

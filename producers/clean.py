@@ -22,7 +22,7 @@ _DROP_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", 
                  "svg", "math", "head", "title", "frameset", "frame", "xml", "select", "textarea", "button"}
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6",
           "blockquote", "section", "article", "header", "footer", "hr", "dd", "dt", "pre", "figure", "figcaption"}
-_TAGLIKE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>?|<!--.*?(-->|$)", re.S)
+_TAGLIKE = re.compile(r"</?[A-Za-z!?][^<>]*>?|<!--.*?(-->|$)", re.S)
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 

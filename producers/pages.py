@@ -17,11 +17,11 @@ import re
 
 from cashwatch import metrics
 from cashwatch.config import HttpConfig
-from cashwatch.logs import get_logger
+import structlog
 from cashwatch.models import FeedItem, Page
 from cashwatch.producers.http import FetchError, RobotsCache, SafeHttpClient
 
-log = get_logger("cashwatch.producers.pages")
+log = structlog.get_logger("cashwatch.producers.pages")  # lazy: honours logs.configure() called later
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Content types that may be HTML served carelessly; the body is sniffed.

@@ -382,3 +382,85 @@ def incidents_show(
     for r in reports:
         print(f"    {r['published'] or r['stored_at'][:10]}  {r['kind']:<8} {r['source']:<28} {r['title'][:70]}")
         print(f"        {r['url']}")
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+@app.command()
+def demo(
+    corpus: Optional[str] = typer.Option(None, help="JSONL corpus to serve (default: the project's demo corpus)."),
+    timeout_s: float = typer.Option(120.0, help="Give up after this long."),
+) -> None:
+    """Serve a simulated newsroom on loopback, run the monitor against it, print the incidents found
+    and the webhook alerts a local receiver got."""
+    import asyncio
+    import json as _json
+    import tempfile
+    from importlib import resources
+    from pathlib import Path
+
+    from cashwatch.config import Settings
+    from cashwatch.logs import configure
+    from cashwatch.newsroom.receiver import WebhookReceiver
+    from cashwatch.newsroom.server import Newsroom, load_corpus
+    from cashwatch.sinks.sqlite import Store
+
+    configure("console", "warning")
+    if corpus:
+        records = load_corpus(corpus)
+    else:
+        text = resources.files("cashwatch").joinpath("newsroom/corpus/demo.jsonl").read_text(encoding="utf-8")
+        records = [_json.loads(line) for line in text.splitlines() if line.strip()]
+    secret = "demo-secret"
+
+    async def main() -> tuple[list, list]:
+        async with Newsroom(records) as newsroom, WebhookReceiver(secret=secret) as receiver:
+            print(f"newsroom: {len(records)} articles in {len(newsroom.feed_urls())} feeds at "
+                  f"{next(iter(newsroom.feed_urls().values())).rsplit('/feeds/', 1)[0]}")
+            print(f"webhook receiver: {receiver.url}")
+            with tempfile.TemporaryDirectory(prefix="cashwatch-demo-") as tmp:
+                settings = Settings.model_validate({
+                    "store_path": str(Path(tmp) / "demo.db"),
+                    "feeds": [{"id": f"demo-{i}", "url": u, "poll_interval_s": 30}
+                              for i, u in enumerate(newsroom.feed_urls().values())],
+                    "subscriptions": [{"name": "everywhere", "url": receiver.url, "secret": secret}],
+                    "http": {"allow_hosts": ["127.0.0.1"], "jitter_fraction": 0.0},
+                    "ops": {"metrics_port": 0},
+                })
+                stop = asyncio.Event()
+                done = {"n": 0}
+
+                def on_stored(article, analysis, events) -> None:
+                    done["n"] += 1
+                    print(f"  analysed {article.title[:70]!r}: {analysis.kind}"
+                          + "".join(f", {m.type} in {m.town or '?'} ({m.force or '?'})" for m in analysis.incidents))
+
+                async def until_done() -> None:
+                    loop = asyncio.get_running_loop()
+                    deadline = loop.time() + timeout_s
+                    while done["n"] < len(records) and loop.time() < deadline:
+                        await asyncio.sleep(0.2)
+                    store = Store(settings.store_path)
+                    expected = store.count("incidents")
+                    store.close()
+                    while len(receiver.processed) < expected and loop.time() < deadline:
+                        await asyncio.sleep(0.2)
+                    stop.set()
+
+                waiter = asyncio.create_task(until_done())
+                await run_monitor(settings, stop, on_stored=on_stored, ops=False)
+                await waiter
+                store = Store(settings.store_path)
+                incidents = store.all_incidents()
+                store.close()
+                return incidents, list(receiver.processed)
+
+    incidents, received = asyncio.run(main())
+    print()
+    _print_incidents(incidents, as_json=False)
+    print(f"\nwebhooks received: {len(received)}")
+    for r in received:
+        body = r.json()
+        inc = body.get("incident", body)
+        print(f"  [{r.signature} signature] {r.event} {inc.get('type')} in {inc.get('town')} ({inc.get('force')}, "
+              f"{inc.get('region')})  key={r.key}")

@@ -1,9 +1,151 @@
-"""Commands of the distributed runtime (Kafka, faust-streaming, Elasticsearch, Kibana)."""
+"""Commands of the distributed runtime (Kafka, faust-streaming, Elasticsearch, Kibana).
+
+    cashwatch kafka topics      create the topics (partitions, retention from `kafka:`)
+    cashwatch kafka produce     poll the feeds, publish items and pages to Kafka
+    cashwatch process           a faust worker of the processors (extract, analyse, link); run two
+    cashwatch kafka sink        index into Elasticsearch and send webhook alerts
+    cashwatch kibana import     load deploy/kibana's saved objects through Kibana's API
+"""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 from cashwatch.cli import app
+from cashwatch.cli.core import ConfigOpt, default_config_path, load_config
 
 kibana_app = typer.Typer(help="Kibana saved objects.", no_args_is_help=True)
 app.add_typer(kibana_app, name="kibana")
+kafka_app = typer.Typer(help="Kafka topics and the Kafka-side stages of the distributed runtime.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+
+KIBANA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kibana"
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _settings(config: str | None):
+    from cashwatch.logs import configure
+
+    settings = load_config(config or default_config_path())
+    configure(settings.ops.log_format, settings.ops.log_level)
+    return settings
+
+
+def _run_until_signal(coro_factory) -> None:
+    import asyncio
+    import signal
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await coro_factory(stop)
+
+    asyncio.run(main())
+
+
+@kafka_app.command("topics")
+def kafka_topics(config: Optional[str] = ConfigOpt) -> None:
+    """Create every topic of the distributed runtime (existing ones are left alone)."""
+    from cashwatch.runtime.distributed import ensure_topics
+
+    settings = _settings(config)
+    try:
+        result = ensure_topics(settings.kafka)
+    except Exception as exc:  # kafka-python raises its own tree; name the broker
+        _err(f"error: cannot create topics on {settings.kafka.bootstrap_servers}: {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from exc
+    k = settings.kafka
+    for topic, status in result.items():
+        print(f"{topic}\t{status}\tpartitions={k.partitions}\treplication={k.replication_factor}\t"
+              f"retention_ms={k.retention_ms}")
+
+
+@kafka_app.command("produce")
+def kafka_produce(config: Optional[str] = ConfigOpt) -> None:
+    """Poll the configured feeds and publish new items and their pages to Kafka until interrupted."""
+    from cashwatch.producers.kafka import run_producer
+
+    settings = _settings(config)
+    _run_until_signal(lambda stop: run_producer(settings, stop))
+
+
+@kafka_app.command("sink")
+def kafka_sink(config: Optional[str] = ConfigOpt,
+               group: Optional[str] = typer.Option(None, help="Consumer group (default <topic_prefix>sinks).")) -> None:
+    """Index articles and incidents into Elasticsearch and send webhook alerts until interrupted."""
+    from cashwatch.runtime.distributed import run_sinks
+
+    settings = _settings(config)
+    _run_until_signal(lambda stop: run_sinks(settings, stop, group_id=group))
+
+
+@app.command("process")
+def process(
+    config: Optional[str] = ConfigOpt,
+    web_port: int = typer.Option(0, help="Port of faust's web view (0: disabled)."),
+    datadir: Optional[str] = typer.Option(None, help="faust's data folder (default ./<app id>-data)."),
+    loglevel: str = typer.Option("warning", help="faust's own log level."),
+) -> None:
+    """Run one faust worker of the processors (extract, analyse, link). Start several: they share
+    the partitions and take over each other's when one stops."""
+    settings = _settings(config)
+    if settings.runtime != "distributed":
+        _err("note: runtime is not 'distributed' in the configuration; running the faust worker anyway")
+    try:
+        import faust
+    except ImportError as exc:
+        _err("error: faust-streaming is not installed: pip install 'cashwatch[kafka]'")
+        raise typer.Exit(2) from exc
+    from cashwatch.processors.faust_app import create_app
+    from cashwatch.runtime.distributed import ensure_topics
+
+    ensure_topics(settings.kafka)
+    faust_app = create_app(settings, web_enabled=bool(web_port), web_port=web_port or 6066, datadir=datadir)
+    worker = faust.Worker(faust_app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()
+
+
+@kibana_app.command("import")
+def kibana_import(
+    config: Optional[str] = ConfigOpt,
+    url: Optional[str] = typer.Option(None, help="Kibana URL (default: kibana.url of the configuration)."),
+    folder: Path = typer.Option(KIBANA_DIR, help="Folder of *.ndjson saved objects."),
+    overwrite: bool = typer.Option(True, help="Replace objects that already exist."),
+) -> None:
+    """Load the saved objects (data views, saved search, dashboard) through Kibana's saved objects API."""
+    import httpx
+
+    settings = load_config(config or default_config_path())
+    base = url or settings.kibana.url
+    if not base:
+        _err("error: no Kibana URL: pass --url or set kibana.url in the configuration")
+        raise typer.Exit(2)
+    files = sorted(folder.glob("*.ndjson"))
+    if not files:
+        _err(f"error: no *.ndjson saved objects in {folder}")
+        raise typer.Exit(2)
+    failed = 0
+    for f in files:
+        try:
+            resp = httpx.post(f"{base.rstrip('/')}/api/saved_objects/_import",
+                              params={"overwrite": str(overwrite).lower()}, headers={"kbn-xsrf": "cashwatch"},
+                              files={"file": (f.name, f.read_bytes(), "application/ndjson")}, timeout=60)
+        except httpx.HTTPError as exc:
+            _err(f"error: {f.name}: cannot reach Kibana at {base}: {exc}")
+            raise typer.Exit(1) from exc
+        body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}
+        if resp.status_code != 200 or not body.get("success", False):
+            failed += 1
+            _err(f"error: {f.name}: HTTP {resp.status_code}: {body.get('errors') or resp.text[:500]}")
+        else:
+            print(f"{f.name}: imported {body.get('successCount', 0)} object(s)")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,210 @@
+"""Cleaning rules that remove what is not the story from a news page.
+
+Two layers, both pure functions without I/O:
+
+* :func:`prune_tree` works on the parsed page *before* the main-text extractor sees it and deletes
+  whole blocks that are furniture around the story: picture captions, sign-up and share boxes,
+  related-story lists, "READ MORE: <other headline>" link paragraphs, cookie banners, comments.
+* :func:`clean_body` works on the extracted text *after* the extractor and drops the lines that
+  slipped through anyway: promotion prefixes ("READ MORE:", "Related:", "Sign up to ..."), share
+  and subscription prompts, picture credits, and the headline repeated as the first line.
+
+Every rule is named in :data:`TREE_RULES` / :data:`LINE_RULES` so tests can address them one by one.
+The rules are generic (no site names): they describe how news pages are built, not one page.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml.html import HtmlElement
+
+# --- tree rules -------------------------------------------------------------------------------
+
+# Words that, as a whole token of an element's class or id (split on space, "-", "_"), mark a block
+# that is page furniture rather than story. Matching whole tokens keeps "shared" or "relatedness"
+# from firing, and leaves "article-body" or "story__content" alone.
+_BOILERPLATE_TOKENS = frozenset({
+    "related", "relatedstories", "newsletter", "newsletters", "signup", "subscribe", "subscription",
+    "share", "sharing", "sharebar", "social", "promo", "readmore", "recommended", "recommendations",
+    "outbrain", "taboola", "cookie", "cookies", "consent", "gdpr", "caption", "figcaption", "credit",
+    "comments", "comment", "trending", "mostread", "most", "popular", "breadcrumb", "breadcrumbs",
+})
+# Two-word furniture names written with a separator ("read-more", "sign-up", "most-read").
+_BOILERPLATE_PAIRS = frozenset({
+    ("read", "more"), ("sign", "up"), ("most", "read"), ("most", "popular"), ("more", "stories"),
+    ("also", "like"), ("you", "may"), ("more", "from"), ("top", "stories"),
+})
+# Never removed by class/id: the containers a whole article lives in, where a wrong token match
+# (e.g. class="post has-comments") would throw the story away.
+_PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+# Furniture words hiding inside run-together class names ("relatedLinks", "shareButtons").
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+# Lead-ins of a paragraph that only points at another story.
+_PROMO_LEADIN = re.compile(
+    r"^\s*(?:read|see|watch|listen|click)\s+(?:more|also|next|here)\b|^\s*(?:related|more|also read|"
+    r"don'?t miss|recommended|trending|most read|latest|top stories?)\s*(?:stories|articles|news|post|"
+    r"content|video)?\s*[:|>\-–—]",
+    re.IGNORECASE,
+)
+
+
+def _class_tokens(elem: HtmlElement) -> list[str]:
+    raw = f"{elem.get('class') or ''} {elem.get('id') or ''}"
+    if not raw.strip():
+        return []
+    return [t.lower() for t in _TOKEN_SPLIT.split(_CAMEL.sub(" ", raw)) if t]
+
+
+def is_boilerplate_block(elem: HtmlElement) -> bool:
+    """True when the element's class or id names page furniture (sharing, sign-up, related, ...)."""
+    if elem.tag in _PROTECTED_TAGS:
+        return False
+    tokens = _class_tokens(elem)
+    if any(t in _BOILERPLATE_TOKENS for t in tokens):
+        return True
+    return any(pair in _BOILERPLATE_PAIRS for pair in zip(tokens, tokens[1:]))
+
+
+def _text_len(elem: HtmlElement) -> int:
+    return len("".join(elem.itertext()).strip())
+
+
+def _link_text_len(elem: HtmlElement) -> int:
+    return sum(len("".join(a.itertext()).strip()) for a in elem.iter("a"))
+
+
+def is_link_paragraph(elem: HtmlElement) -> bool:
+    """True for a short paragraph or list item that is mostly a link to another page.
+
+    "READ MORE: Man charged after ..." between story paragraphs, or a related-story list item.
+    Story paragraphs carry links inside running text, so their link share stays well below this.
+    """
+    text_len = _text_len(elem)
+    if text_len == 0 or text_len > 250:
+        return False
+    link_len = _link_text_len(elem)
+    if link_len == 0:
+        return False
+    if link_len >= 0.8 * text_len:
+        return True
+    return bool(_PROMO_LEADIN.match("".join(elem.itertext())))
+
+
+def _drop(elem: HtmlElement) -> None:
+    """Remove ``elem`` but keep its tail text, which belongs to the parent."""
+    parent = elem.getparent()
+    if parent is None:
+        return
+    tail = elem.tail
+    if tail and tail.strip():
+        prev = elem.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(elem)
+
+
+def _rule_figure_captions(tree: HtmlElement) -> Iterable[HtmlElement]:
+    # Picture captions and credits are descriptions of images, not story text.
+    return tree.iter("figcaption", "figure")
+
+
+def _rule_furniture_blocks(tree: HtmlElement) -> Iterable[HtmlElement]:
+    # Share bars, newsletter sign-ups, related-story boxes, cookie banners, comment threads.
+    return [e for e in tree.iter("div", "section", "aside", "ul", "ol", "p", "span", "form", "nav", "footer")
+            if is_boilerplate_block(e)]
+
+
+def _rule_link_paragraphs(tree: HtmlElement) -> Iterable[HtmlElement]:
+    # "READ MORE: <other headline>" paragraphs and related-story list items.
+    return [e for e in tree.iter("p", "li", "h2", "h3", "h4") if is_link_paragraph(e)]
+
+
+TREE_RULES = {
+    "figure_captions": _rule_figure_captions,
+    "furniture_blocks": _rule_furniture_blocks,
+    "link_paragraphs": _rule_link_paragraphs,
+}
+
+
+def prune_tree(tree: HtmlElement, rules: Iterable[str] | None = None) -> HtmlElement:
+    """Delete non-story blocks from ``tree`` in place (and return it) by the named tree rules.
+
+    Blocks inside an already deleted block are skipped; the tree's root is never deleted.
+    """
+    for name in rules if rules is not None else TREE_RULES:
+        doomed = list(TREE_RULES[name](tree))
+        for elem in doomed:
+            # an ancestor may be gone already; dropping from a detached subtree is harmless
+            if elem.getparent() is not None:
+                _drop(elem)
+    return tree
+
+
+# --- line rules -------------------------------------------------------------------------------
+
+# A line that only points elsewhere: "READ MORE: ...", "Related: ...", "SEE ALSO ...".
+_LINE_PROMO = re.compile(
+    r"^\s*(?:[-–—•*]\s*)?(?:read|see|watch|listen to)\s+(?:more|also|next)\b\s*[:|>\-–—.]?"
+    r"|^\s*(?:related|also read|more on this|more from|recommended|don'?t miss|most read|most popular|"
+    r"popular on|trending|you may also like|you might also like|more stories|top stories|latest news)"
+    r"(?:\s+(?:stories|articles|posts?|content|videos?|news|reading|on \S+(?: \S+)?|in \S+(?: \S+)?))?\s*(?:[:|>\-–—.]|\.\.\.|…|$)",
+    re.IGNORECASE,
+)
+# Calls to act that are never part of a report.
+_LINE_PROMPT = re.compile(
+    r"^\s*(?:sign up\b|subscribe\b|click here\b|tap here\b|get the .{1,40} app\b|download (?:the|our) app\b|"
+    r"share (?:this|on|via)\b|follow us\b|like us on\b|join (?:us|the conversation)\b|"
+    r"thanks? (?:you )?for signing up|thank you for subscribing|there was an error processing your subscription|"
+    r"enter your email\b|we use cookies\b|this site uses cookies\b|accept (?:all )?cookies\b|"
+    r"comments?(?: \(\d+\))?\s*$|\d+ comments?\s*$|have your say\b|leave a comment\b|"
+    r"advertisement\s*$|story continues below\b)",
+    re.IGNORECASE,
+)
+# Picture captions and credits that survive as text: "Picture: Jane Smith", "(Image: PA)",
+# "Photo by ...", "Image copyright ...", "Pictured: ...".
+_LINE_CREDIT = re.compile(
+    r"^\s*[(\[]?\s*(?:picture|pictured|photo|photograph|image|credit|photo credit|image copyright|"
+    r"image caption|media caption|copyright)\s*(?:[:|]|by\b)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
+
+
+def _same_words(a: str, b: str) -> bool:
+    return _WORD.findall(a.lower()) == _WORD.findall(b.lower())
+
+
+LINE_RULES = {
+    "promo_lines": lambda line: bool(_LINE_PROMO.match(line)),
+    "prompt_lines": lambda line: bool(_LINE_PROMPT.match(line)),
+    "credit_lines": lambda line: bool(_LINE_CREDIT.match(line)),
+}
+
+
+def line_rule_for(line: str) -> str | None:
+    """Name of the first line rule that marks ``line`` as not story, else None."""
+    for name, rule in LINE_RULES.items():
+        if rule(line):
+            return name
+    return None
+
+
+def clean_body(text: str, title: str | None = None) -> str:
+    """Drop non-story lines from extracted ``text``; keeps the order and wording of the rest.
+
+    Also drops the headline when it is repeated (same words) as the first line of the body:
+    the title is returned separately. Long lines (> 300 chars) are never dropped by a line rule:
+    a paragraph that merely starts with "Subscribe" or "Related" is story text.
+    """
+    lines = [ln for ln in text.split("\n")]
+    kept = [ln for ln in lines if len(ln) > 300 or line_rule_for(ln) is None]
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    if title and kept and _same_words(kept[0], title):
+        kept.pop(0)
+    return "\n".join(kept).strip()

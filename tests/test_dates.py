@@ -1,0 +1,57 @@
+"""Date resolution against the published date (cashwatch.processors.dates)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cashwatch.processors.dates import find_dates, resolve_date
+
+WED = date(2022, 6, 15)  # a Wednesday
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The raid happened early this morning.", WED),
+    ("Officers were called at 2am today.", WED),
+    ("The machine was taken last night.", date(2022, 6, 14)),
+    ("It was reported yesterday afternoon.", date(2022, 6, 14)),
+    ("The attack happened at 3.10am on Monday.", date(2022, 6, 13)),
+    ("It happened in the early hours of Sunday.", date(2022, 6, 12)),
+    ("The shop was hit on Wednesday.", WED),
+    ("They struck last Wednesday.", date(2022, 6, 8)),
+    ("The store was targeted between Saturday and Sunday.", date(2022, 6, 12)),
+    ("The raid took place overnight on Friday into Saturday.", date(2022, 6, 11)),
+    ("It was raided on Thursday, June 9.", date(2022, 6, 9)),
+    ("The attack on 2 May left the shop wrecked.", date(2022, 5, 2)),
+    ("The attack took place on 14th December.", date(2021, 12, 14)),  # no future dates: last year
+    ("It happened on 3 March 2019 at the same store.", date(2019, 3, 3)),
+    ("Call 101 quoting log 233 of 14/06/22.", date(2022, 6, 14)),
+])
+def test_resolve_against_published(text, expected):
+    assert resolve_date(text, WED) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "There were several attacks last week.",
+    "Thefts have risen earlier this year.",
+    "The thieves may have escaped in a van.",
+    "Patrols run every Sunday in the town.",
+])
+def test_vague_or_non_dates_fix_nothing(text):
+    assert resolve_date(text, WED) is None
+
+
+def test_weekday_without_published_date_is_unfixed():
+    hits = find_dates("The raid happened on Tuesday.", None)
+    assert [h.kind for h in hits] == ["weekday"]
+    assert hits[0].day is None
+
+
+def test_explicit_year_needs_no_published_date():
+    assert resolve_date("It happened on 7 April 2019.", None) == date(2019, 4, 7)
+
+
+def test_explicit_and_relative_in_one_sentence_are_both_listed():
+    hits = find_dates("It happened in the early hours of yesterday (June 14).", WED)
+    assert {h.kind for h in hits} == {"yesterday", "mdy"}
+    assert {h.day for h in hits} == {date(2022, 6, 14)}

@@ -1,0 +1,338 @@
+"""The linker: one incident per real attack, however many reports, and never two attacks merged.
+
+Every article here is made up for the test (invented outlets and sentences); places are real UK
+towns or invented villages so that the look-alike cases are realistic.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from cashwatch.models import Analysis, Incident, IncidentMention
+from cashwatch.processors.link import IncidentLookup, Linker, LinkerConfig, incident_id_for
+from cashwatch.processors.linking_text import signature_similarity, text_signature
+
+NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)
+D = dt.date
+
+
+def mention(itype="atm_theft", town=None, force=None, date=None, role="primary", store=None,
+            lat=None, lon=None, mo=(), attempted=False, country="GB"):
+    return IncidentMention(type=itype, town=town, force=force, date=date, role=role, store=store,
+                           lat=lat, lon=lon, mo=list(mo), attempted=attempted, country=country)
+
+
+def article(aid, published, *mentions, kind="incident", source=None, stage=None, text=None):
+    return Analysis(article_id=aid, url=f"https://{source or 'news.example'}/{aid}", source=source or "news.example",
+                    published=published, title=f"Story {aid}", kind=kind, stage=stage,
+                    incidents=list(mentions), text_signature=text_signature(text) if text else None)
+
+
+def ids(analysis):
+    return [m.incident_id for m in analysis.incidents]
+
+
+def run(linker, analyses):
+    """Link in order; returns ([ids per article], [events per article])."""
+    out_ids, out_events = [], []
+    for a in analyses:
+        linked, events = linker.link(a, now=NOW)
+        out_ids.append(ids(linked))
+        out_events.append(events)
+    return out_ids, out_events
+
+
+# -- one incident, many reports --------------------------------------------------------------------
+
+RAID = dict(itype="atm_theft", town="Yaxley", force="cambridgeshire")
+
+
+def test_syndicated_copy_and_follow_up_join_the_first_report():
+    first = article("a1", D(2024, 8, 19), mention(**RAID, date=D(2024, 8, 19)), source="fen-news.example")
+    copy = article("a2", D(2024, 8, 19), mention(**RAID, date=D(2024, 8, 19)), source="east-radio.example")
+    follow_up = article("a3", D(2024, 8, 23), mention(**RAID), source="fen-news.example")
+    (i1, i2, i3), (e1, e2, e3) = run(Linker(), [first, copy, follow_up])
+    assert i1 == i2 == i3 == [incident_id_for("a1", 0)]
+    assert [e.event for e in e1] == ["created"]
+    assert [(e.event, e.changes) for e in e2] == [("updated", ["report", "source"])]
+    assert [(e.event, e.changes) for e in e3] == [("updated", ["report"])]
+    inc = e3[0].incident
+    assert [r.article_id for r in inc.reports] == ["a1", "a2", "a3"]
+    assert (inc.town, inc.force, inc.region, inc.date) == ("Yaxley", "cambridgeshire", "eastern", D(2024, 8, 19))
+
+
+STORY = ("Thieves used a stolen telehandler to rip a cash machine from the front of the village shop "
+         "in the early hours of Tuesday, leaving the building badly damaged. Police said the machine was "
+         "loaded onto a pick-up truck which was later found burnt out in a lane two miles away. Anyone "
+         "with dashcam footage from the area between two and four in the morning is asked to get in touch.")
+
+
+@pytest.mark.parametrize("signature, linked", [(True, True), (False, False)])
+def test_copy_naming_another_place_links_only_on_its_text(signature, linked):
+    """A syndicated copy that names the district (unknown to the map) instead of the village: the
+    place disagrees, so only the near-identical text can link it."""
+    first = article("b1", D(2023, 5, 2), mention(itype="atm_theft", town="Little Brockhurst", force="west-mercia",
+                                                  date=D(2023, 5, 2)), text=STORY if signature else None)
+    copy = article("b2", D(2023, 5, 2), mention(itype="atm_theft", town="Brockhurst Vale", force="west-mercia",
+                                                 date=D(2023, 5, 2)),
+                   text=STORY.replace("Anyone", "Detectives say anyone") if signature else None)
+    (i1, i2), _ = run(Linker(), [first, copy])
+    assert (i1 == i2) is linked
+
+
+def test_text_signature_tells_copies_from_other_stories():
+    other = ("A security guard was threatened with a hammer while delivering cash to a bank on the high "
+             "street on Friday afternoon and the robbers escaped with a box of notes in a waiting car.")
+    assert signature_similarity(text_signature(STORY), text_signature(STORY + " Police are investigating.")) > 0.8
+    assert signature_similarity(text_signature(STORY), text_signature(other)) < 0.2
+    assert text_signature("too short") is None
+
+
+def test_several_reports_vote_for_place_and_date():
+    reports = [
+        article("c1", D(2019, 12, 6), mention(itype="atm_theft", town="Antrim", force="psni", date=D(2019, 12, 5))),
+        article("c2", D(2019, 12, 6), mention(itype="atm_theft", town="Antrim", force="psni", date=D(2019, 12, 6))),
+        article("c3", D(2019, 12, 7), mention(itype="atm_theft", town="Antrim", force="psni", date=D(2019, 12, 6),
+                                              store="Main Street filling station")),
+    ]
+    (i1, i2, i3), events = run(Linker(), reports)
+    assert i1 == i2 == i3
+    inc = events[-1][0].incident
+    assert inc.date == D(2019, 12, 6)  # two reports against one
+    assert inc.store == "Main Street filling station"  # a missing value never wins
+    assert events[1][0].incident.date == D(2019, 12, 5)  # one against one: the earliest report holds
+    assert {"date", "store"} <= set(events[2][0].changes)
+
+
+# -- court reports ----------------------------------------------------------------------------------
+
+def test_court_report_years_later_links_back_and_moves_the_stage():
+    attack = article("d1", D(2017, 9, 13), mention(itype="atm_theft", town="Culcheth", force="cheshire",
+                                                    date=D(2017, 9, 13), store="Co-op"))
+    charged = article("d2", D(2018, 6, 1), mention(itype="atm_theft", town="Culcheth", force="cheshire"),
+                      kind="court", stage="charged")
+    sentenced = article("d3", D(2019, 11, 20), mention(itype="atm_theft", town="Culcheth", force="cheshire",
+                                                        date=D(2017, 9, 13)), kind="court", stage="sentenced")
+    late_arrest = article("d4", D(2019, 12, 1), mention(itype="atm_theft", town="Culcheth", force="cheshire",
+                                                         store="the Co-op store"), kind="court", stage="arrest")
+    (i1, i2, i3, i4), (e1, e2, e3, e4) = run(Linker(), [attack, charged, sentenced, late_arrest])
+    assert i1 == i2 == i3 == i4
+    assert e2[0].incident.stage == "charged" and "stage" in e2[0].changes
+    assert e3[0].incident.stage == "sentenced" and "stage" in e3[0].changes
+    assert e4[0].incident.stage == "sentenced" and "stage" not in e4[0].changes  # never backwards
+    assert e4[0].incident.date == D(2017, 9, 13)
+
+
+def test_court_report_about_an_unknown_attack_creates_it():
+    linked, events = Linker().link(article("e1", D(2020, 2, 1), mention(itype="atm_explosive", town="Cosby",
+                                                                         force="leicestershire"),
+                                           kind="court", stage="convicted"), now=NOW)
+    assert [e.event for e in events] == ["created"]
+    assert events[0].incident.stage == "convicted" and linked.incidents[0].incident_id == events[0].incident.incident_id
+
+
+def test_court_report_cannot_predate_the_attack():
+    attack = article("f1", D(2021, 3, 10), mention(itype="atm_theft", town="Moira", force="leicestershire",
+                                                    date=D(2021, 3, 10)))
+    old_case = article("f2", D(2021, 1, 5), mention(itype="atm_theft", town="Moira", force="leicestershire"),
+                       kind="court", stage="sentenced")
+    (i1, i2), _ = run(Linker(), [attack, old_case])
+    assert i1 != i2
+
+
+# -- never merge look-alikes ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("first, second", [
+    pytest.param(mention(itype="atm_explosive", town="Hinckley", force="leicestershire", date=D(2017, 11, 22),
+                         store="Tesco Express"),
+                 mention(itype="atm_explosive", town="Burwell", force="cambridgeshire", date=D(2017, 11, 22),
+                         store="Tesco Express"), id="same-chain-two-towns-two-forces"),
+    pytest.param(mention(itype="atm_break_in", town="Oakham", force="leicestershire", date=D(2022, 3, 3),
+                         store="Co-op"),
+                 mention(itype="atm_break_in", town="Melton Mowbray", force="leicestershire", date=D(2022, 3, 3),
+                         store="Co-op"), id="same-chain-two-towns-one-force"),
+    pytest.param(mention(itype="atm_theft", town="Dungiven", force="psni", date=D(2019, 4, 7)),
+                 mention(itype="atm_theft", town="Dungiven", force="psni", date=D(2019, 4, 19)),
+                 id="same-village-two-dates"),
+    pytest.param(mention(itype="atm_theft", town="Tempo", force="psni", date=D(2023, 3, 15)),
+                 mention(itype="atm_theft", town="Articlave", force="psni", date=D(2023, 3, 15)),
+                 id="two-villages-same-night"),
+    pytest.param(mention(itype="atm_theft", town="Cosby", force="leicestershire", date=D(2023, 3, 15),
+                         lat=52.551, lon=-1.194),
+                 mention(itype="atm_theft", town="Leicester", force="leicestershire", date=D(2023, 3, 15),
+                         lat=52.634, lon=-1.132), id="village-and-city-same-night-apart-on-the-map"),
+    pytest.param(mention(itype="cit_robbery", town="Belfast", force="psni", date=D(2020, 4, 11), store="Kennedy Way"),
+                 mention(itype="cit_robbery", town="Belfast", force="psni", date=D(2020, 4, 11), store="Glen Road"),
+                 id="one-city-one-day-two-streets"),
+    pytest.param(mention(itype="cit_robbery", town="Halifax", force="west-yorkshire", date=D(2019, 1, 31)),
+                 mention(itype="atm_break_in", town="Halifax", force="west-yorkshire", date=D(2019, 1, 31)),
+                 id="cit-robbery-and-atm-attack"),
+])
+def test_look_alikes_stay_apart(first, second):
+    (i1, i2), (e1, e2) = run(Linker(), [article("g1", first.date, first, source="one.example"),
+                                        article("g2", second.date, second, source="two.example")])
+    assert i1 != i2
+    assert [e.event for e in e2] == ["created"]
+
+
+def test_district_unknown_to_the_map_joins_its_city_on_the_same_day():
+    (i1, i2), _ = run(Linker(), [
+        article("h1", D(2021, 2, 26), mention(itype="atm_explosive", town="Llanrumney", force="south-wales",
+                                               date=D(2021, 2, 26))),
+        article("h2", D(2021, 2, 26), mention(itype="atm_explosive", town="Cardiff", force="south-wales",
+                                               date=D(2021, 2, 26), lat=51.48, lon=-3.18))])
+    assert i1 == i2
+
+
+def test_round_up_mentions_never_merge_with_each_other_and_each_finds_its_own():
+    roundup = article("j1", D(2017, 10, 31),
+                      mention(itype="atm_break_in", town="Oakham", force="leicestershire", date=D(2017, 10, 31)),
+                      mention(itype="atm_theft", town="Leicester", force="leicestershire", date=D(2017, 10, 31)))
+    same_two = article("j2", D(2017, 10, 31),
+                       mention(itype="atm_theft", town="Leicester", force="leicestershire", date=D(2017, 10, 31)),
+                       mention(itype="atm_break_in", town="Oakham", force="leicestershire", date=D(2017, 10, 31)))
+    twins = article("j3", D(2020, 4, 12), mention(itype="cit_robbery", town="Belfast", force="psni", date=D(2020, 4, 11)),
+                    mention(itype="cit_robbery", town="Belfast", force="psni", date=D(2020, 4, 11)))
+    (r1, r2, r3), _ = run(Linker(), [roundup, same_two, twins])
+    assert r1[0] != r1[1] and r2 == [r1[1], r1[0]]
+    assert r3[0] != r3[1]
+
+
+def test_place_less_mention_fitting_two_incidents_does_not_guess():
+    a = article("k1", D(2023, 3, 15), mention(itype="atm_theft", town="Tempo", force="psni", date=D(2023, 3, 15)))
+    b = article("k2", D(2023, 3, 15), mention(itype="atm_theft", town="Articlave", force="psni", date=D(2023, 3, 15)))
+    vague = article("k3", D(2023, 3, 16), mention(itype="atm_theft", force="psni", date=D(2023, 3, 15)))
+    (ia, ib, iv), _ = run(Linker(), [a, b, vague])
+    assert iv[0] not in (ia[0], ib[0])
+
+
+# -- references -------------------------------------------------------------------------------------
+
+def test_reference_links_to_a_known_incident_but_never_creates_one():
+    known = article("m1", D(2023, 10, 2), mention(itype="atm_theft", town="Whittlesey", force="cambridgeshire",
+                                                   date=D(2023, 10, 2)))
+    later = article("m2", D(2024, 8, 19),
+                    mention(itype="atm_theft", town="Yaxley", force="cambridgeshire", date=D(2024, 8, 19)),
+                    mention(itype="atm_theft", town="Whittlesey", force="cambridgeshire", date=D(2023, 10, 2),
+                            role="reference"),
+                    mention(itype="atm_theft", town="Ramsey", force="cambridgeshire", role="reference"))
+    (i1, i2), (_, e2) = run(Linker(), [known, later])
+    assert i2[1] == i1[0] and i2[2] is None and i2[0] not in (i1[0], None)
+    assert sorted((e.event, e.changes[0]) for e in e2) == [("created", "created"), ("updated", "reference")]
+
+
+# -- replay and restart -----------------------------------------------------------------------------
+
+def _stream():
+    return [
+        article("s1", D(2019, 4, 7), mention(itype="atm_theft", town="Dungiven", force="psni", date=D(2019, 4, 7))),
+        article("s2", D(2019, 4, 7), mention(itype="atm_theft", town="Dungiven", force="psni", date=D(2019, 4, 7)),
+                source="other.example"),
+        article("s3", D(2019, 4, 8), mention(itype="atm_theft", town="Ahoghill", force="psni", date=D(2019, 4, 1)),
+                mention(itype="atm_theft", town="Dungiven", force="psni", date=D(2019, 4, 7), role="reference")),
+        article("s4", D(2019, 11, 18), mention(itype="atm_theft", town="Ballynahinch", force="psni",
+                                                date=D(2019, 11, 18))),
+        article("s5", D(2021, 5, 5), mention(itype="atm_theft", town="Dungiven", force="psni"), kind="court",
+                stage="sentenced"),
+        article("s6", None, mention(itype="atm_theft", town="Ballynahinch", force="psni")),
+    ]
+
+
+def test_replay_in_the_same_order_gives_the_same_ids():
+    first, _ = run(Linker(), _stream())
+    again, _ = run(Linker(), _stream())
+    assert first == again
+    assert first[0] == first[1] == [first[4][0]] and first[3] == first[5]
+
+
+def test_linking_an_article_again_is_idempotent():
+    linker = Linker()
+    first, _ = run(linker, _stream())
+    again, events = run(linker, _stream())
+    assert again == first
+    assert events == [[]] * len(first)
+
+
+def test_restart_from_stored_incidents_decides_as_before():
+    stream = _stream()
+    steady = Linker()
+    run(steady, stream[:3])
+    restarted = Linker()
+    restarted.load(stored(steady.incidents.values()))
+    a_ids, a_events = run(steady, stream[3:])
+    b_ids, b_events = run(restarted, stream[3:])
+    assert a_ids == b_ids
+    assert [[e.model_dump() for e in es] for es in a_events] == [[e.model_dump() for e in es] for es in b_events]
+    # and a replay of what came before the restart makes nothing new
+    replay_ids, replay_events = run(restarted, stream[:3])
+    assert replay_events == [[], [], []] and replay_ids[0] == replay_ids[1]
+
+
+def stored(incidents):
+    """Incidents as the store gives them back: through their JSON."""
+    return [Incident.model_validate_json(i.to_json()) for i in incidents]
+
+
+# -- bounded memory and the store -------------------------------------------------------------------
+
+class ListLookup:
+    """The simplest IncidentLookup (the SQLite store implements the same protocol): filters a list."""
+
+    def __init__(self):
+        self.incidents = {}
+        self.calls = 0
+
+    def find_incidents(self, *, forces, types, date_from=None, date_to=None, limit=200):
+        self.calls += 1
+        out = []
+        for inc in self.incidents.values():
+            when = inc.date or inc.first_seen.date()
+            if ((forces is None or inc.force in forces) and (types is None or inc.type in types)
+                    and (date_from is None or when >= date_from) and (date_to is None or when <= date_to)):
+                out.append(inc)
+        return sorted(out, key=lambda i: i.date or i.first_seen.date(), reverse=True)[:limit]
+
+
+def test_old_incident_comes_back_from_the_store_for_a_court_report():
+    store = ListLookup()
+    lookup: IncidentLookup = store
+    linker = Linker(lookup, LinkerConfig(memory_days=90))
+    stream = [article("t1", D(2017, 9, 13), mention(itype="atm_theft", town="Culcheth", force="cheshire",
+                                                     date=D(2017, 9, 13)))]
+    stream += [article(f"t{n}", D(2018, 1, 1) + dt.timedelta(days=7 * n),
+                       mention(itype="atm_explosive", town=f"Village {n}", force="kent", date=D(2018, 1, 1) + dt.timedelta(days=7 * n)))
+               for n in range(2, 700)]
+    first = None
+    for a in stream:
+        linked, events = linker.link(a, now=NOW)
+        for e in events:
+            store.incidents[e.incident.incident_id] = e.incident
+        first = first or linked.incidents[0].incident_id
+    assert first not in linker.incidents  # forgotten by memory, kept by the store
+    assert len(linker.incidents) < 100
+    court = article("tz", D(2031, 6, 1), mention(itype="atm_theft", town="Culcheth", force="cheshire"),
+                    kind="court", stage="sentenced")
+    linked, events = linker.link(court, now=NOW)
+    assert linked.incidents[0].incident_id == first
+    assert [e.event for e in events] == ["updated"] and events[0].incident.stage == "sentenced"
+    assert [r.article_id for r in events[0].incident.reports] == ["t1", "tz"]
+
+
+# -- quality on the dev set's labels ----------------------------------------------------------------
+
+@pytest.mark.shared
+def test_dev_labels_link_quality(shared_dir):
+    """The linker alone (labels turned into mentions) meets the issue's targets on the dev set."""
+    bench = Path(__file__).resolve().parents[1] / "bench" / "bench_link_dev.py"
+    spec = importlib.util.spec_from_file_location("bench_link_dev", bench)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_link_dev", module)
+    spec.loader.exec_module(module)
+    m = module.evaluate(shared_dir / "eval" / "dev.jsonl", use_text=True, geo=False)
+    assert m["link_precision"] >= 0.95
+    assert m["link_f1"] >= 0.90
+    assert m["incidents_split"] <= 1

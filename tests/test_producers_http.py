@@ -1,0 +1,355 @@
+"""The producer against the simulated newsroom over real HTTP on loopback: feeds, pages, faults.
+
+Every fault of issue 2 ("Bad input and faults") is served by the real simulator; each poll must end
+in items or a counted, recorded error reason, and a healthy feed polled at the same time must carry on.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from cashwatch import metrics
+from cashwatch.config import FeedConfig, HttpConfig, Settings
+from cashwatch.newsroom.server import Newsroom
+from cashwatch.producers.rss import Producer
+from cashwatch.producers.state import ProducerState
+
+# Sentences written for these tests (not taken from any real article).
+CORPUS = [
+    {"id": "n1", "source": "Northtown Gazette", "published": "2026-03-01", "title": "Cash machine torn from shop wall",
+     "text": "A cash machine was pulled out of a shop wall with a tractor in Northtown early on Sunday.\nPolice want dashcam footage."},
+    {"id": "n2", "source": "Northtown Gazette", "published": "2026-03-02", "title": "Café owner wins £500 prize",
+     "text": "The owner of a small café on the high street has won a baking contest and a £500 prize."},
+    {"id": "n3", "source": "Northtown Gazette", "published": "2026-03-03", "title": "Security van crew threatened",
+     "text": "Two men threatened a security van crew outside a bank and ran off with a cash box on Tuesday."},
+    {"id": "s1", "source": "Southvale Echo", "published": "2026-03-01", "title": "Bang heard as ATM blown open",
+     "text": "Residents heard a loud bang when gas was used to blow open a cash machine at a petrol station."},
+    {"id": "s2", "source": "Southvale Echo", "published": "2026-03-04", "title": "Road closed for resurfacing",
+     "text": "The main road through the village will close for two weeks of resurfacing work next month."},
+]
+
+FAST = dict(allow_hosts=["127.0.0.1"], connect_timeout_s=1.0, read_timeout_s=0.6, backoff_initial_s=60.0,
+            backoff_max_s=3600.0, jitter_fraction=0.0, user_agent_contact="https://example.org/cashwatch-tests")
+
+
+def feed_errors(feed: str, code: str) -> float:
+    return metrics.REGISTRY.get_sample_value("cashwatch_feed_errors_total", {"feed": feed, "error_code": code}) or 0.0
+
+
+@pytest.fixture
+async def room():
+    nr = Newsroom(CORPUS)
+    await nr.start()
+    yield nr
+    await nr.stop()
+
+
+def make(room: Newsroom, tmp_path, *, http: dict | None = None, feeds: list[FeedConfig] | None = None, **feed_kw):
+    feeds = feeds or [FeedConfig(id=f"{tag}-{feed_kw.get('tag', 'x')}", url=room.feed_url(src), poll_interval_s=1.0)
+                      for tag, src in (("north", "Northtown Gazette"), ("south", "Southvale Echo"))]
+    settings = Settings(feeds=feeds, http=HttpConfig(**{**FAST, **(http or {})}), store_path=str(tmp_path / "cw.db"))
+    state = ProducerState(settings.store_path)
+    return Producer(settings, state), state, feeds
+
+
+async def test_poll_finds_items_as_plain_text_with_canonical_urls(room, tmp_path):
+    producer, state, (north, south) = make(room, tmp_path, tag="basic")
+    try:
+        items = await producer.poll_feed(north)
+        assert [i.title for i in items] == ["Cash machine torn from shop wall", "Café owner wins £500 prize",
+                                            "Security van crew threatened"]  # oldest first
+        it = items[0]
+        assert it.url == room.page_url("n1") and it.article_id.startswith("a-") and it.feed_id == north.id
+        assert it.published is not None and it.published.date().isoformat() == "2026-03-01"
+        assert "tractor" in it.summary and it.source == "127.0.0.1"
+        st = state.feed_state(north.id)
+        assert st.last_outcome == "ok" and st.etag and st.items_new == 3 and st.consecutive_errors == 0
+        ua = [r.headers.get("User-Agent") for r in room.requests if r.path.startswith("/feeds/")][0]
+        assert ua.startswith("cashwatch/") and "https://example.org/cashwatch-tests" in ua
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_unchanged_feed_costs_one_304(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="304")
+    try:
+        assert len(await producer.poll_feed(north)) == 3
+        before = room.hits(north.url)
+        assert await producer.poll_feed(north) == []
+        assert room.hits(north.url) == before + 1
+        assert room.requests[-1].status == 304
+        st = state.feed_state(north.id)
+        assert st.last_outcome == "not_modified" and st.not_modified == 1
+        # A new item changes the document: a full 200 again, with only the new item.
+        room.visible["Northtown Gazette"] = 2
+        room._changed["Northtown Gazette"] = time.time() + 1
+        await producer.poll_feed(north)  # 200 with fewer items: nothing new
+        room.release(1, "Northtown Gazette")
+        room._changed["Northtown Gazette"] = time.time() + 2
+        assert await producer.poll_feed(north) == []  # n3 is still in flight: never emitted twice
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_seen_only_after_mark_done_across_restarts(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="restart")
+    items = await producer.poll_feed(north)
+    assert len(items) == 3
+    state.mark_done(items[0])  # only the first one's analysis was stored before the "crash"
+    await producer.aclose()
+    state.close()
+    producer, state, (north, _) = make(room, tmp_path, tag="restart")
+    try:
+        state.save_feed_state(state.feed_state(north.id).__class__(feed_id=north.id))  # forget the ETag
+        again = await producer.poll_feed(north)
+        assert [i.article_id for i in again] == [i.article_id for i in items[1:]]
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+FEED_FAULTS = [
+    ("malformed_xml", {}, "malformed_feed"),
+    ("html_error", {}, "not_feed"),
+    ("huge", {}, "too_large"),
+    ("gzip_bomb", {}, "too_large"),
+    ("redirect_loop", {}, "redirect_loop"),
+    ("hang", {}, "timeout"),
+    ("error_500", {}, "http_5xx"),
+    ("error_500", {"status": 404}, "http_4xx"),
+    ("retry_after", {"status": 429, "seconds": 30}, "rate_limited"),
+]
+
+
+@pytest.mark.parametrize("fault, params, code", FEED_FAULTS, ids=[f"{f}-{c}" for f, _, c in FEED_FAULTS])
+async def test_feed_fault_is_counted_and_others_carry_on(room, tmp_path, fault, params, code):
+    tag = f"{fault}{params.get('status', '')}"
+    producer, state, (north, south) = make(room, tmp_path, tag=tag)
+    room.set_fault("Northtown Gazette", fault, **params)
+    before = feed_errors(north.id, code)
+    try:
+        started = time.monotonic()
+        bad, good = await asyncio.gather(producer.poll_feed(north), producer.poll_feed(south))
+        assert time.monotonic() - started < 8
+        assert bad == [] and len(good) == 2
+        st = state.feed_state(north.id)
+        assert (st.last_error_code, st.last_outcome, st.consecutive_errors) == (code, "error", 1)
+        assert st.last_error  # a readable reason
+        assert st.next_due > time.time() + 1  # backing off
+        assert feed_errors(north.id, code) == before + 1
+        assert state.feed_state(south.id).last_outcome == "ok"
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_recoverable_malformed_xml_yields_items_and_is_counted(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="recoverable")
+    room.set_fault("Northtown Gazette", "malformed_xml", mode="recoverable")
+    before = feed_errors(north.id, "malformed_feed")
+    try:
+        items = await producer.poll_feed(north)
+        assert len(items) == 3
+        assert feed_errors(north.id, "malformed_feed") == before + 1
+        st = state.feed_state(north.id)
+        assert st.last_error_code == "malformed_feed" and st.consecutive_errors == 0
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+@pytest.mark.parametrize("fault", ["wrong_charset", "no_charset"])
+async def test_feed_charset_faults_still_decode(room, tmp_path, fault):
+    producer, state, (north, _) = make(room, tmp_path, tag=fault)
+    room.set_fault("Northtown Gazette", fault)
+    try:
+        titles = [i.title for i in await producer.poll_feed(north)]
+        assert "Café owner wins £500 prize" in titles
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_duplicate_guids_emit_each_link_once(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="dupguid")
+    room.set_fault("Northtown Gazette", "duplicate_guids")
+    try:
+        items = await producer.poll_feed(north)
+        assert sorted(i.url for i in items) == sorted(room.page_url(a) for a in ("n1", "n2", "n3"))
+        # The pair sharing one GUID does not trust it; the single item keeps it.
+        assert sum(1 for i in items if i.guid is None) == 2
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_items_without_link_or_date_still_travel(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="nolink")
+    room.set_fault("Northtown Gazette", "no_link")
+    room.set_fault("Northtown Gazette", "no_date")
+    try:
+        items = await producer.poll_feed(north)
+        assert len(items) == 3 and len({i.article_id for i in items}) == 3
+        assert all(i.published is None for i in items)
+        assert all("#cashwatch-no-link-" in i.url for i in items)
+        page = await producer.fetch_page(items[0])
+        assert page.error_code == "no_link" and page.html is None and page.item.title == items[0].title
+        again = await producer.poll_feed(north)
+        assert again == []  # stable ids: not new again
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_backoff_grows_visible_in_state_and_resets(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="backoff")
+    room.set_fault("Northtown Gazette", "error_500")
+    try:
+        backoffs = []
+        for _ in range(3):
+            await producer.poll_feed(north)
+            backoffs.append(state.feed_state(north.id).backoff_s)
+        assert backoffs == [60.0, 120.0, 240.0]
+        assert state.feed_state(north.id).consecutive_errors == 3
+        assert metrics.REGISTRY.get_sample_value("cashwatch_feeds_backing_off") >= 1
+        room.clear_fault("Northtown Gazette")
+        assert len(await producer.poll_feed(north)) == 3
+        st = state.feed_state(north.id)
+        assert (st.backoff_s, st.consecutive_errors, st.last_outcome) == (0.0, 0, "ok")
+        assert st.last_error_code == "http_5xx"  # the last reason stays visible
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_retry_after_is_honoured_by_the_run_loop(room, tmp_path):
+    producer, state, (north, south) = make(room, tmp_path, tag="retryafter")
+    room.set_fault("Northtown Gazette", "retry_after", status=503, seconds=120)
+    out: asyncio.Queue = asyncio.Queue()
+    stop = asyncio.Event()
+    try:
+        task = asyncio.create_task(producer.run(out, stop))
+        await asyncio.sleep(2.6)  # poll_interval_s is 1: a healthy feed is polled again meanwhile
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert room.hits(north.url) == 1
+        assert room.hits(south.url) >= 2
+        st = state.feed_state(north.id)
+        assert st.next_due >= time.time() + 100 and st.last_error_code == "http_5xx" and st.backoff_s >= 120
+        pages = [out.get_nowait() for _ in range(out.qsize())]
+        assert sorted(p.item.url for p in pages) == sorted(room.page_url(a) for a in ("s1", "s2"))
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_ssrf_guard_refuses_loopback_unless_allow_listed(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="ssrf", http={"allow_hosts": []})
+    localhost = FeedConfig(id="ssrf-localhost", url=north.url.replace("127.0.0.1", "localhost"), poll_interval_s=1.0)
+    try:
+        before = room.hits(north.url)
+        assert await producer.poll_feed(north) == []  # literal 127.0.0.1
+        assert await producer.poll_feed(localhost) == []  # a name resolving to loopback
+        assert room.hits(north.url) == before  # never contacted
+        assert state.feed_state(north.id).last_error_code == "blocked_address"
+        assert state.feed_state(localhost.id).last_error_code == "blocked_address"
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+PAGE_FAULTS = [
+    ("not_html", {}, "not_html"),
+    ("huge", {}, "too_large"),
+    ("gzip_bomb", {}, "too_large"),
+    ("redirect_loop", {}, "redirect_loop"),
+    ("hang", {}, "timeout"),
+    ("error_500", {}, "http_5xx"),
+]
+
+
+@pytest.mark.parametrize("fault, params, code", PAGE_FAULTS, ids=[f for f, _, _ in PAGE_FAULTS])
+async def test_page_faults_become_error_pages(room, tmp_path, fault, params, code):
+    producer, state, (north, _) = make(room, tmp_path, tag=f"page-{fault}")
+    producer.pages.retry_delay_s = 0.0
+    room.set_fault("n1", fault, **params)
+    try:
+        items = await producer.poll_feed(north)
+        pages = await asyncio.gather(*(producer.fetch_page(i) for i in items))
+        bad = [p for p in pages if p.article_id == items[0].article_id][0]
+        assert bad.error_code == code and bad.html is None and bad.error
+        assert all(p.html and p.error_code is None for p in pages if p is not bad)
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+@pytest.mark.parametrize("fault", ["wrong_charset", "no_charset", "redirect_once"])
+async def test_page_charset_and_redirect_handled(room, tmp_path, fault):
+    producer, state, (north, _) = make(room, tmp_path, tag=f"page-{fault}")
+    room.set_fault("n2", fault)
+    try:
+        items = await producer.poll_feed(north)
+        page = await producer.fetch_page(items[1])
+        assert page.error_code is None and "£500" in page.html
+        if fault == "redirect_once":
+            assert page.final_url.endswith("?moved=1")
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_robots_txt_disallow_is_respected(room, tmp_path):
+    producer, state, (north, _) = make(room, tmp_path, tag="robots")
+    room.robots_disallow = ["/northtown-gazette/"]
+    try:
+        items = await producer.poll_feed(north)
+        page = await producer.fetch_page(items[0])
+        assert page.error_code == "robots_disallowed"
+        assert room.hits(room.page_url("n1")) == 0
+    finally:
+        await producer.aclose()
+        state.close()
+    producer, state, (north, _) = make(room, tmp_path, tag="robots-off", http={"respect_robots_txt": False})
+    try:
+        page = await producer.fetch_page(items[0])
+        assert page.error_code is None and page.html
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_run_emits_each_new_item_once_as_it_appears(tmp_path):
+    room = Newsroom(CORPUS, base_feed_items=1)
+    await room.start()
+    producer, state, _ = make(room, tmp_path, tag="run")
+    out: asyncio.Queue = asyncio.Queue(maxsize=2)  # bounded: the producer must wait for the consumer
+    stop = asyncio.Event()
+    got = []
+
+    async def consume():
+        while True:
+            page = await out.get()
+            got.append(page)
+            state.mark_done(page.item)
+
+    try:
+        task = asyncio.create_task(producer.run(out, stop))
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(1.2)
+        room.release(5)
+        await asyncio.sleep(2.5)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        consumer.cancel()
+        ids = [p.item.url for p in got]
+        assert sorted(ids) == sorted(room.page_url(a["id"]) for a in CORPUS)
+        assert all(p.html and not p.error_code for p in got)
+    finally:
+        await producer.aclose()
+        state.close()
+        await room.stop()
