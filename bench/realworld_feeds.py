@@ -53,6 +53,7 @@ class FeedResult:
     items: int
     entries: int = 0
     dropped: int = 0
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (title, summary) of each item
     markup: list[str] = field(default_factory=list)  # fields that still held markup (must stay empty)
 
 
@@ -105,7 +106,8 @@ async def run_realworld(feeds_dir: Path, *, concurrency: int = 24, limit: int | 
             stats = producer.last_poll.get(feed.id)
             results.append(FeedResult(names[feed.id], st.last_outcome or "none",
                                       st.last_error_code if st.last_outcome == "error" else None, len(items),
-                                      stats.entries if stats else 0, stats.dropped if stats else 0, markup))
+                                      stats.entries if stats else 0, stats.dropped if stats else 0,
+                                      [(it.title, it.summary) for it in items], markup))
         await asyncio.gather(*(one(f) for f in feeds))
     finally:
         await producer.aclose()

@@ -176,14 +176,12 @@ class Analyser:
         attacks = [s for s in sentences if s.attack]
         body = " ".join(s.text for s in sentences)
         camp_all = C.campaign_score(body)
-        if not attacks:
+        strong = [s for s in attacks if s.attack.strong]
+        if not attacks or (not strong and len(attacks) < 2):
             crime = re.search(r"\b(?:crime|criminals|attacks?|raids?|robber(?:y|ies)|thefts?|gangs?)\b", body, re.I)
             misses = sum(len(C.NEAR_MISS[f].findall(body)) for f in ("fraud", "fees"))
             if (C.ATM.search(body) or C.CIT_STRONG.search(body)) and camp_all >= 4 and crime and misses < 3:
                 return "campaign", None
-            return "other", None
-        strong = [s for s in attacks if s.attack.strong]
-        if not strong and len(attacks) < 2:
             return "other", None
         title = sentences[0].text if sentences else ""
         head = " ".join(s.text for s in sentences[:2])
@@ -282,7 +280,7 @@ class Analyser:
                     target = current
                 if target is None and current is not None:
                     other_force = place is not None and current.place is not None and place.force != current.place.force
-                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.text)) or other_force or
+                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.text)) or other_force or C.is_past(s.text) or
                                                any(h.day for h in find_dates(s.text, article.published)))
                     if starts_new and not other_force and place is not None and current.place is not None and \
                             _km(place, current.place) < 15:
@@ -352,6 +350,7 @@ class Analyser:
         if force and not country:
             country = "GB"
         first = g.sentences[0]
+        evidence = next((x for x in g.sentences if not x.is_title), first)
         following = [s for s in sentences if first.index < s.index <= first.index + 2]
         attempt_text = " ".join([text] + [s.text for s in following])
         day, dated_old = self._date(g, sentences, article, kind)
@@ -369,7 +368,7 @@ class Analyser:
                 break
         return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
-                               mo=C.mo_tags(text), evidence=first.text[:500], confidence=round(min(confidence, 0.95), 2),
+                               mo=C.mo_tags(text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str) -> tuple[date | None, bool]:

@@ -47,7 +47,7 @@ import bisect
 import datetime as dt
 import hashlib
 import heapq
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -426,14 +426,20 @@ class Linker:
             break
 
 
-def _vote(values: Sequence, key=lambda v: v):
+def _vote(values: Sequence, key=None):
     """Most frequent non-missing value; ties go to the earliest."""
-    present = [v for v in values if v is not None]
-    if not present:
+    counts: dict = {}
+    first: dict = {}
+    for v in values:
+        if v is None:
+            continue
+        k = key(v) if key else v
+        counts[k] = counts.get(k, 0) + 1
+        first.setdefault(k, v)
+    if not counts:
         return None
-    counts = Counter(key(v) for v in present)
     best = max(counts.values())
-    return next(v for v in present if counts[key(v)] == best)
+    return next(first[k] for k in counts if counts[k] == best)
 
 
 def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incident:

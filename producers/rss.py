@@ -225,7 +225,7 @@ class Producer:
         # A BytesIO, never the bytes themselves: feedparser tries to open() a bytes argument as a path.
         response_headers = {k: v for k, v in headers.items() if k in ("content-type", "content-language")}
         response_headers["content-location"] = url
-        return feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=True,
+        return feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=False,
                                 resolve_relative_uris=True)
 
     def _items(self, feed: FeedConfig, entries, base_url: str) -> tuple[list[FeedItem], int]:

@@ -62,6 +62,15 @@ CREATE TABLE IF NOT EXISTS incident_reports (
     PRIMARY KEY (incident_id, article_id)
 );
 CREATE INDEX IF NOT EXISTS incident_reports_article ON incident_reports(article_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    article_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    error TEXT NOT NULL,
+    record TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (article_id, stage)
+);
 CREATE TABLE IF NOT EXISTS incident_events (
     event_key TEXT PRIMARY KEY,
     incident_id TEXT NOT NULL,
@@ -163,6 +172,24 @@ class Store:
         for r in inc.reports:
             self._conn.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)", (inc.incident_id, r.article_id))
 
+    def dead_letter(self, article_id: str, stage: str, error_code: str, error: str, record: str) -> None:
+        """Keep a record that cannot be processed, with the reason, instead of retrying it forever."""
+        try:
+            with self._lock:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO dead_letters VALUES (?,?,?,?,?,?)",
+                    (article_id, stage, error_code, error[:2000], record,
+                     dt.datetime.now(dt.timezone.utc).isoformat()),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot dead-letter {article_id}: {exc}") from exc
+
+    def dead_letters(self, limit: int = 100) -> list[dict]:
+        with self._lock:
+            rows = self._conn.execute("SELECT article_id, stage, error_code, error, at FROM dead_letters"
+                                      " ORDER BY at DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
     # -- reads ---------------------------------------------------------------------------------
 
     def has_article(self, article_id: str) -> bool:
@@ -176,7 +203,7 @@ class Store:
         return Analysis.model_validate_json(row["analysis"]) if row else None
 
     def count(self, table: str) -> int:
-        if table not in ("articles", "incidents", "incident_events"):
+        if table not in ("articles", "incidents", "incident_events", "dead_letters"):
             raise ValueError(f"unknown table {table!r}")
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -107,3 +107,27 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path):
         created = store._conn.execute("SELECT COUNT(*) FROM incident_events WHERE event='created'").fetchone()[0]
         assert created == store.count("incidents")
         store.close()
+
+
+async def test_a_page_that_breaks_the_core_is_dead_lettered_not_retried_forever(tmp_path, monkeypatch):
+    import cashwatch.runtime.embedded as embedded
+
+    real = embedded.PageProcessor.process
+
+    def breaking(self, page):
+        if page.item.title.startswith("Explosion"):
+            raise RuntimeError("analyser bug on this page")
+        return real(self, page)
+
+    monkeypatch.setattr(embedded.PageProcessor, "process", breaking)  # a bug, injected: the real parts stay real
+    async with Newsroom(CORPUS) as newsroom:
+        settings = settings_for(newsroom.feed_urls(), tmp_path / "cw.db")
+        await run_until(settings, len(CORPUS) - 1)
+        store = Store(settings.store_path)
+        assert store.count("articles") == len(CORPUS) - 1
+        (dead,) = store.dead_letters()
+        assert dead["error_code"] == "RuntimeError" and "analyser bug" in dead["error"]
+        store.close()
+        # not re-fetched on the next run: it was recorded with its reason, once
+        monitor = await run_until(settings, 1, timeout_s=3)
+        assert monitor.processed == 0

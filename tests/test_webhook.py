@@ -323,24 +323,24 @@ def test_check_url(url, http, blocked):
 
 
 @pytest.fixture
-def json_logs():
-    """Configure cashwatch logging for one test, then put structlog and stdlib logging back."""
+def restore_logging():
+    """Put structlog and stdlib logging back after a test that configures them."""
     import logging
 
     import structlog
 
-    from cashwatch.logs import configure
-
     saved, root = structlog.get_config(), logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    configure("json", "debug")
     yield
     structlog.configure(**saved)
     root.handlers[:] = handlers
     root.setLevel(level)
 
 
-async def test_logs_never_show_secrets_or_url_paths(db, capsys, json_logs):
+async def test_logs_never_show_secrets_or_url_paths(db, capsys, restore_logging):
+    from cashwatch.logs import configure
+
+    configure("json", "debug")  # here, not in a fixture: it must bind the test's captured stderr
     async with WebhookReceiver(secret=SECRET) as rx:
         url = rx.url.replace("/hook", "/services/T0/B0/tokenInThePath")
         sink = WebhookSink(settings_for(url, [{"name": "nw", "regions": ["north-west"]}]), db)

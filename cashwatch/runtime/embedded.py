@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cashwatch import metrics
 from cashwatch.config import Settings
+from cashwatch.errors import StoreError
 from cashwatch.logs import get_logger
 from cashwatch.models import Analysis, Article, IncidentEvent, Page
 from cashwatch.processors.extract import extract
@@ -108,9 +109,22 @@ class EmbeddedMonitor:
             log_ctx = {"article_id": page.article_id, "url": page.item.url, "feed": page.item.feed_id}
             try:
                 article, analysis, events = await loop.run_in_executor(self._executor, self.processor.process, page)
-            except Exception as exc:  # a bug or a broken store: log it, keep the item unseen for a retry
-                metrics.ERRORS.labels("process", type(exc).__name__[:40]).inc()
-                log.error("process_failed", error=str(exc), error_code=type(exc).__name__, exc_info=True, **log_ctx)
+            except StoreError as exc:  # infrastructure: keep the item unseen, a later poll retries it
+                metrics.ERRORS.labels("store", "store_error").inc()
+                log.error("store_failed", error=str(exc), error_code="store_error", **log_ctx)
+                self.state.release(page.item)
+                continue
+            except Exception as exc:  # this record breaks the core: dead-letter it with the reason, go on
+                code = type(exc).__name__[:40]
+                metrics.ERRORS.labels("process", code).inc()
+                log.error("process_failed_dead_lettered", error=str(exc), error_code=code, exc_info=True, **log_ctx)
+                try:
+                    await loop.run_in_executor(self._executor, self.store.dead_letter, page.article_id, "process",
+                                               code, f"{type(exc).__name__}: {exc}", page.to_json())
+                    await loop.run_in_executor(self._executor, self.state.mark_done, page.item)
+                except StoreError as store_exc:
+                    log.error("dead_letter_failed", error=str(store_exc), **log_ctx)
+                    self.state.release(page.item)
                 continue
             # Order matters for "nothing lost": alerts are queued durably, then the item counts as seen.
             if events:

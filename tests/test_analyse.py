@@ -1,0 +1,139 @@
+"""Whole-article analysis (cashwatch.processors.analyse), on short articles written for these tests."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cashwatch.models import Article
+from cashwatch.processors.analyse import Analyser, clean_lines
+
+
+@pytest.fixture(scope="module")
+def analyser() -> Analyser:
+    return Analyser()
+
+
+def art(text: str, title: str = "", published: date | None = date(2023, 11, 8), hint: str | None = None,
+        url: str = "https://news.example/story") -> Article:
+    return Article(article_id="a-test", url=url, title=title, text=text, published=published, place_hint=hint)
+
+
+def test_incident_with_place_date_and_mo(analyser):
+    a = analyser.analyse(art(
+        "Thieves used a stolen telehandler to rip a cash machine from the wall of a Co-op in Yaxley "
+        "in the early hours of Tuesday.\nCambridgeshire Police said officers were called at 3.40am.\n"
+        "The machine was later found dumped in a field.", title="Cash machine ripped from village store"))
+    assert a.kind == "incident"
+    [inc] = a.incidents
+    assert (inc.type, inc.force, inc.region, inc.country, inc.town) == (
+        "atm_theft", "cambridgeshire", "eastern", "GB", "Yaxley")
+    assert inc.date == date(2023, 11, 7)  # Tuesday before the Wednesday publication
+    assert "plant" in inc.mo and inc.role == "primary" and not inc.attempted
+    assert inc.store == "Co-op" and inc.lat and inc.lon and 0 < inc.confidence <= 1
+    assert "telehandler" in inc.evidence
+
+
+def test_attempted_explosive_attack(analyser):
+    a = analyser.analyse(art(
+        "Raiders tried to blow up an ATM at a petrol station in Garforth last night but fled empty-handed.\n"
+        "West Yorkshire Police are appealing for witnesses."))
+    [inc] = a.incidents
+    assert (inc.type, inc.force, inc.attempted, inc.date) == ("atm_explosive", "west-yorkshire", True, date(2023, 11, 7))
+
+
+def test_cit_robbery(analyser):
+    a = analyser.analyse(art(
+        "A security guard was threatened with a knife and robbed of a cash box as he made a delivery to a bank "
+        "in Halifax this morning.\nThe robber escaped on a moped."))
+    [inc] = a.incidents
+    assert (a.kind, inc.type, inc.force, inc.date) == ("incident", "cit_robbery", "west-yorkshire", date(2023, 11, 8))
+    assert "knife" in inc.mo
+
+
+def test_two_villages_the_same_night(analyser):
+    a = analyser.analyse(art(
+        "Gas was used to blow open a cash machine at a shop in Cosby in the early hours of Monday.\n"
+        "In a separate incident the same night, thieves used a digger to steal an ATM in Kettering.\n"
+        "Police are investigating whether the attacks are linked."))
+    got = sorted((i.type, i.force) for i in a.incidents if i.role == "primary")
+    assert got == [("atm_explosive", "leicestershire"), ("atm_theft", "northamptonshire")]
+
+
+def test_past_attack_is_a_reference(analyser):
+    a = analyser.analyse(art(
+        "Thieves stole a cash machine from a supermarket in Antrim last night.\n"
+        "A cash machine was stolen from a shop in Ballymena in March 2021, the PSNI said."))
+    roles = {i.town: i.role for i in a.incidents}
+    assert roles["Antrim"] == "primary" and roles.get("Ballymena") == "reference"
+
+
+@pytest.mark.parametrize("text, title", [
+    ("Customers have been warned after a card skimming device was found on a cash machine in Preston.\n"
+     "Police said the device could copy card details.", "Skimmer found on cashpoint"),
+    ("A village will lose its last free cash machine next month when it starts charging a fee.\n"
+     "Residents said they were disappointed by the charge.", "Fees for village ATM"),
+    ("A man threatened a cashier with a knife and took cash from the till at a convenience store.\n"
+     "He left on foot.", "Shop robbed at knifepoint"),
+    ("A security van overturned on the motorway after a crash with a lorry.\n"
+     "The driver was treated in hospital.", "Security van crash"),
+    ("Police raided a farm and recovered stolen tractors and quad bikes worth £200,000.\n"
+     "Three men were arrested.", "Farm machinery recovered"),
+    ("Ram raiders smashed a car into a mobile phone shop and stole handsets.\n"
+     "The shop front was destroyed.", "Phone shop ram raid"),
+])
+def test_near_miss_articles_are_other(analyser, text, title):
+    a = analyser.analyse(art(text, title=title))
+    assert a.kind == "other" and a.incidents == []
+
+
+def test_court_report_with_stage(analyser):
+    a = analyser.analyse(art(
+        "Two men have been jailed for a total of 19 years for blowing up cash machines.\n"
+        "The pair used gas to blow open an ATM at a shop in Lutterworth in January, the court heard.\n"
+        "They were sentenced at Leicester Crown Court on Friday.",
+        title="Cash machine bombers jailed"))
+    assert (a.kind, a.stage) == ("court", "sentenced")
+    assert [(i.type, i.force) for i in a.incidents] == [("atm_explosive", "leicestershire")]
+
+
+def test_campaign_article(analyser):
+    a = analyser.analyse(art(
+        "Police across the region have launched an operation to tackle attacks on cash machines.\n"
+        "Officers are urging retailers to review their security measures and report suspicious vehicles.\n"
+        "Figures show a rise in ATM crime over the past two years, with businesses in rural areas most at risk.",
+        title="Crackdown on cash machine crime"))
+    assert a.kind == "campaign" and a.incidents == []
+
+
+def test_read_more_lines_are_not_the_story(analyser):
+    a = analyser.analyse(art(
+        "Residents have complained about potholes on the main road.\n"
+        "READ MORE:\nGang uses digger to steal ATM from village shop\n"
+        "The council said repairs would begin next week."))
+    assert a.kind == "other" and a.incidents == []
+
+
+def test_clean_lines_drops_boilerplate_and_repeats():
+    lines = clean_lines("Caption of a photo\nCaption of a photo\nRead more: Another story\nThe story.")
+    assert lines == ["Caption of a photo", "The story."]
+
+
+def test_force_from_text_when_no_town(analyser):
+    a = analyser.analyse(art("A cash machine was ripped out of a wall overnight, Lancashire Police said."))
+    assert [(i.force, i.town) for i in a.incidents] == [("lancashire", None)]
+
+
+def test_feed_hint_when_text_names_no_place(analyser):
+    a = analyser.analyse(art("A cash machine was ripped out of a shop wall overnight.", hint="kent"))
+    assert [i.force for i in a.incidents] == ["kent"]
+
+
+def test_scene_abroad_has_country_and_no_force(analyser):
+    a = analyser.analyse(art("Gardaí said a gang used a digger to steal an ATM in Celbridge, Co Kildare, last night."))
+    [inc] = a.incidents
+    assert (inc.country, inc.force) == ("IE", None)
+
+
+def test_empty_article_is_other(analyser):
+    assert analyser.analyse(art("")).kind == "other"

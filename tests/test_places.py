@@ -1,0 +1,97 @@
+"""Place finding and resolution (cashwatch.processors.places), on sentences written for these tests."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cashwatch.processors.places import Gazetteer, default_gazetteer
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return default_gazetteer()
+
+
+def test_gazetteer_loads_under_a_second():
+    started = time.perf_counter()
+    Gazetteer.load()
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("name, force", [
+    ("Ringwood", "hampshire"), ("Tring", "hertfordshire"), ("Culcheth", "cheshire"),
+    ("Ahoghill", "psni"), ("Cleland", "police-scotland"), ("Talgarth", "dyfed-powys"),
+    ("Garforth", "west-yorkshire"), ("Chester-le-Street", "durham"),
+])
+def test_every_uk_place_has_its_force(gaz, name, force):
+    uk = [p for p in gaz.lookup(name) if p.country == "GB"]
+    assert uk and uk[0].force == force
+
+
+def _resolve_first(gaz, text, url=""):
+    mentions = gaz.scan(text)
+    ctx = gaz.context(mentions, url=url)
+    place = next(m for m in mentions if m.kind == "place")
+    return gaz.resolve(place, ctx)
+
+
+@pytest.mark.parametrize("text, force", [
+    ("A cash box was taken outside a bank in Newport. Gwent Police are appealing for witnesses.", "gwent"),
+    ("A cash box was taken outside a bank in Newport. West Mercia Police said the car headed to Telford.",
+     "west-mercia"),
+    ("The ATM in Richmond was attacked overnight. North Yorkshire Police attended.", "north-yorkshire"),
+    ("The ATM in Richmond was attacked overnight, the Metropolitan Police said.", "metropolitan"),
+    ("A digger was used to take the machine in Brandon, near Durham.", "durham"),
+])
+def test_same_name_places_resolved_from_context(gaz, text, force):
+    assert _resolve_first(gaz, text).force == force
+
+
+def test_county_next_to_place_decides(gaz):
+    mentions = gaz.scan("The raid was in Newport, Shropshire.")
+    place, county = mentions[0], mentions[1]
+    assert county.kind == "area" and county.force == "west-mercia"
+    assert gaz.resolve(place, gaz.context(mentions), near=county).force == "west-mercia"
+
+
+def test_feed_url_hints_the_area(gaz):
+    place = _resolve_first(gaz, "A cash box was snatched in Newport town centre.",
+                           url="https://www.example-shropshire-news.co.uk/crime/1")
+    assert place.force == "west-mercia"
+
+
+def test_irish_scene_gets_country_and_no_force(gaz):
+    place = _resolve_first(gaz, "Gardaí said the machine in Enniscorthy was badly damaged.")
+    assert place.country == "IE" and place.force is None
+
+
+@pytest.mark.parametrize("text, force", [
+    ("Cheshire Police said the van was found later.", "cheshire"),
+    ("The PSNI appealed for dashcam footage.", "psni"),
+    ("Police Scotland confirmed two men were seen.", "police-scotland"),
+    ("A Met Police spokesman said inquiries continue.", "metropolitan"),
+])
+def test_force_names_in_text(gaz, text, force):
+    police = [m for m in gaz.scan(text) if m.kind == "police"]
+    assert police and police[0].force == force
+
+
+def test_abroad_police_names_a_country(gaz):
+    police = [m for m in gaz.scan("Gardaí are investigating.") if m.kind == "police"]
+    assert police[0].force is None and police[0].country == "IE"
+
+
+@pytest.mark.parametrize("text", [
+    "Detective Sergeant Ann Preston said the gang was organised.",  # a surname
+    "The men fled along Stafford Street towards the ring road.",  # a street named after a town
+    "They appeared at Chester Crown Court on Friday.",  # a court, not the scene
+    "Sale of the building went ahead.",  # an ordinary word
+])
+def test_names_that_are_not_scenes(gaz, text):
+    assert not [m for m in gaz.scan(text) if m.kind == "place"]
+
+
+def test_longer_unknown_name_does_not_match_its_first_word(gaz):
+    # "Leigh" is a town, but "Leigh Park" is a different place the gazetteer does not list
+    assert not [m for m in gaz.scan("The couriers were attacked in Leigh Park last night.") if m.kind == "place"]
