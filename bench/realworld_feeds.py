@@ -36,13 +36,15 @@ class PerDocumentState(ProducerState):
     """Producer state whose in-flight set is per feed: many fixtures share links such as
     ``http://example.com/``, and the real cross-feed dedup would hide their items from the checks."""
 
-    def claim(self, item) -> bool:
-        key = (item.feed_id, item.url)
+    def claim_many(self, items):
+        taken = []
         with self._lock:
-            if key in self._in_flight:
-                return False
-            self._in_flight.add(key)
-            return True
+            for item in items:
+                key = (item.feed_id, item.url)
+                if key not in self._in_flight:
+                    self._in_flight.add(key)
+                    taken.append(item)
+        return taken, not taken
 
 
 @dataclass

@@ -12,7 +12,8 @@ Matching an :class:`~cashwatch.models.IncidentEvent` against a
   The region is the incident's own or, when missing, the region of its force.
 * **every other filter must hold** – ``types``, ``countries`` (the incident's country or its force's),
   ``attempted`` (None: both), ``min_confidence``.
-* **events** – a ``created`` event is the alert event ``created``; an ``updated`` event whose
+* **events** – a ``created`` event is the alert event ``created`` (or, for a subscription that did not
+  ask for ``created``, the court stage the incident was created at, if any); an ``updated`` event whose
   ``changes`` contain ``"stage"`` while the incident's ``stage`` is a court stage (arrest, charged,
   convicted, sentenced) is that stage, otherwise ``updated``. A subscription gets at most one alert
   per incident event: the court stage when it asked for it, else ``updated`` when it asked for that.
@@ -85,9 +86,10 @@ def incident_country(incident: Incident) -> str | None:
 # ---------------------------------------------------------------- matching
 
 def candidate_events(event: IncidentEvent) -> list[str]:
-    """The alert events an incident event can be, most specific first."""
+    """The alert events an incident event can be, in order of preference."""
     if event.event == "created":
-        return ["created"]
+        # a court report can be the first cashwatch hears of an attack: the incident is born at that stage
+        return ["created", event.incident.stage] if event.incident.stage in COURT_STAGES else ["created"]
     if "stage" in event.changes and event.incident.stage in COURT_STAGES:
         return [event.incident.stage, "updated"]
     return ["updated"]

@@ -234,14 +234,26 @@ def _apply_env(data: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
             value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError as exc:
             raise ConfigError(f"environment {key}: not a valid value: {exc}") from exc
-        node = data
-        for part in path[:-1]:
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            if isinstance(node, list):  # CASHWATCH_SUBSCRIPTIONS__0__SECRET: an item of a list
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(f"environment {key}: no item {part!r} in {'.'.join(path[:i]) or 'config'}")
+                node = node[int(part)]
+                continue
             child = node.get(part)
-            if not isinstance(child, dict):
+            if not isinstance(child, (dict, list)) or (isinstance(child, list) and not nxt.isdigit()):
                 child = {}
                 node[part] = child
             node = child
-        node[path[-1]] = value
+        last = path[-1]
+        if isinstance(node, list):
+            if not last.isdigit() or int(last) >= len(node):
+                raise ConfigError(f"environment {key}: no item {last!r} in {'.'.join(path[:-1])}")
+            node[int(last)] = value
+        else:
+            node[last] = value
     return data
 
 

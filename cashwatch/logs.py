@@ -29,4 +29,5 @@ def configure(fmt: str = "console", level: str = "info") -> None:
 
 
 def get_logger(name: str = "cashwatch", **context):
-    return structlog.get_logger(name).bind(**context)
+    """A lazy logger: module-level loggers follow ``configure()`` even when made before it runs."""
+    return structlog.get_logger(name, **context)

@@ -35,3 +35,8 @@ ES_DOCS = Counter("cashwatch_es_docs_total", "Elasticsearch bulk items by outcom
 ES_RETRIES = Counter("cashwatch_es_retries_total", "Elasticsearch retries by bounded reason", ["error_code"], registry=REGISTRY)
 KAFKA_PUBLISHED = Counter("cashwatch_kafka_published_total", "Records published to Kafka by topic and outcome", ["topic", "outcome"], registry=REGISTRY)
 DEAD_LETTERS = Counter("cashwatch_dead_letters_total", "Records dead-lettered by stage and bounded reason", ["stage", "error_code"], registry=REGISTRY)
+# Linking (processors/link.py): outcome is one of created, linked, replayed, ambiguous_created,
+# reference_linked, reference_unmatched; store look-ups of incidents no longer in memory.
+LINK_MENTIONS = Counter("cashwatch_link_mentions_total", "Incident mentions by linking outcome", ["outcome"], registry=REGISTRY)
+LINK_LOOKUPS = Counter("cashwatch_link_lookups_total", "Linker look-ups in the store by kind (window, id)", ["kind"], registry=REGISTRY)
+LINK_MEMORY = Gauge("cashwatch_link_incidents_in_memory", "Incidents held in the linker's memory", registry=REGISTRY)

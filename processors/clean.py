@@ -7,7 +7,7 @@ Two layers, both pure functions without I/O:
   related-story lists, "READ MORE: <other headline>" link paragraphs, cookie banners, comments.
 * :func:`clean_body` works on the extracted text *after* the extractor and drops the lines that
   slipped through anyway: promotion prefixes ("READ MORE:", "Related:", "Sign up to ..."), share
-  and subscription prompts, picture credits, and the headline repeated as the first line.
+  and subscription prompts, picture credits.
 
 Every rule is named in :data:`TREE_RULES` / :data:`LINE_RULES` so tests can address them one by one.
 The rules are generic (no site names): they describe how news pages are built, not one page.
@@ -29,6 +29,9 @@ _BOILERPLATE_TOKENS = frozenset({
     "share", "sharing", "sharebar", "social", "promo", "readmore", "recommended", "recommendations",
     "outbrain", "taboola", "cookie", "cookies", "consent", "gdpr", "caption", "figcaption", "credit",
     "comments", "comment", "trending", "mostread", "most", "popular", "breadcrumb", "breadcrumbs",
+    "byline", "author", "authors", "contributor", "dateline", "timestamp", "meta", "metadata",
+    "ad", "ads", "advert", "adverts", "advertisement", "adslot", "sponsored", "tags", "topics",
+    "masthead", "logo", "sidebar", "widget", "banner", "callout", "cta", "posted",
 })
 # Two-word furniture names written with a separator ("read-more", "sign-up", "most-read").
 _BOILERPLATE_PAIRS = frozenset({
@@ -38,6 +41,8 @@ _BOILERPLATE_PAIRS = frozenset({
 # Never removed by class/id: the containers a whole article lives in, where a wrong token match
 # (e.g. class="post has-comments") would throw the story away.
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+# A block with this much text in sentence-length paragraphs is story, whatever its class says.
+STORY_PROSE_CHARS = 400
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 # Furniture words hiding inside run-together class names ("relatedLinks", "shareButtons").
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -58,14 +63,33 @@ def _class_tokens(elem: HtmlElement) -> list[str]:
     return [t.lower() for t in _TOKEN_SPLIT.split(_CAMEL.sub(" ", raw)) if t]
 
 
+def _holds_story(elem: HtmlElement) -> bool:
+    """True when ``elem`` contains running prose: several sentence-length paragraphs.
+
+    Sites name article containers after features attached to them ("entry-content-read-more",
+    an id of "share-target" on the story wrapper); furniture never holds this much prose.
+    """
+    prose = 0
+    for p in elem.iter("p"):
+        n = _text_len(p)
+        if n >= 80:
+            prose += n
+            if prose >= STORY_PROSE_CHARS:
+                return True
+    return False
+
+
 def is_boilerplate_block(elem: HtmlElement) -> bool:
-    """True when the element's class or id names page furniture (sharing, sign-up, related, ...)."""
+    """True when the element's class or id names page furniture (sharing, sign-up, related, ...)
+    and it does not hold the story's prose (see :data:`STORY_PROSE_CHARS`)."""
     if elem.tag in _PROTECTED_TAGS:
         return False
     tokens = _class_tokens(elem)
-    if any(t in _BOILERPLATE_TOKENS for t in tokens):
-        return True
-    return any(pair in _BOILERPLATE_PAIRS for pair in zip(tokens, tokens[1:]))
+    if not tokens:
+        return False
+    named = any(t in _BOILERPLATE_TOKENS for t in tokens) or any(
+        pair in _BOILERPLATE_PAIRS for pair in zip(tokens, tokens[1:]))
+    return named and not _holds_story(elem)
 
 
 def _text_len(elem: HtmlElement) -> int:
@@ -115,7 +139,7 @@ def _rule_figure_captions(tree: HtmlElement) -> Iterable[HtmlElement]:
 
 def _rule_furniture_blocks(tree: HtmlElement) -> Iterable[HtmlElement]:
     # Share bars, newsletter sign-ups, related-story boxes, cookie banners, comment threads.
-    return [e for e in tree.iter("div", "section", "aside", "ul", "ol", "p", "span", "form", "nav", "footer")
+    return [e for e in tree.iter("div", "section", "aside", "header", "ul", "ol", "p", "span", "form", "nav", "footer")
             if is_boilerplate_block(e)]
 
 
@@ -124,7 +148,27 @@ def _rule_link_paragraphs(tree: HtmlElement) -> Iterable[HtmlElement]:
     return [e for e in tree.iter("p", "li", "h2", "h3", "h4") if is_link_paragraph(e)]
 
 
+def _rule_headline(tree: HtmlElement) -> Iterable[HtmlElement]:
+    # The page's main headline (its first <h1>) is returned as the title, never as body text.
+    # Its text is emptied, the element kept: extractors use where the <h1> sits to find the story.
+    first = tree.find(".//h1")
+    if first is not None:
+        tail = first.tail
+        first.clear()
+        first.tail = tail
+    return []
+
+
+def _rule_site_chrome(tree: HtmlElement) -> Iterable[HtmlElement]:
+    # The site's menus and footer, outside the article: the same on every page. (<header> is
+    # left alone: many sites put the headline and the story's opening paragraph in one.)
+    return [e for e in tree.iter("nav", "footer")
+            if not any(a.tag == "article" for a in e.iterancestors()) and not _holds_story(e)]
+
+
 TREE_RULES = {
+    "site_chrome": _rule_site_chrome,
+    "headline": _rule_headline,
     "figure_captions": _rule_figure_captions,
     "furniture_blocks": _rule_furniture_blocks,
     "link_paragraphs": _rule_link_paragraphs,
@@ -150,6 +194,7 @@ def prune_tree(tree: HtmlElement, rules: Iterable[str] | None = None) -> HtmlEle
 # A line that only points elsewhere: "READ MORE: ...", "Related: ...", "SEE ALSO ...".
 _LINE_PROMO = re.compile(
     r"^\s*(?:[-–—•*]\s*)?(?:read|see|watch|listen to)\s+(?:more|also|next)\b\s*[:|>\-–—.]?"
+    r"|^\s*(?:watch|video|listen|gallery|in pictures)\s*:"
     r"|^\s*(?:related|also read|more on this|more from|recommended|don'?t miss|most read|most popular|"
     r"popular on|trending|you may also like|you might also like|more stories|top stories|latest news)"
     r"(?:\s+(?:stories|articles|posts?|content|videos?|news|reading|on \S+(?: \S+)?|in \S+(?: \S+)?))?\s*(?:[:|>\-–—.]|\.\.\.|…|$)",
@@ -162,7 +207,9 @@ _LINE_PROMPT = re.compile(
     r"thanks? (?:you )?for signing up|thank you for subscribing|there was an error processing your subscription|"
     r"enter your email\b|we use cookies\b|this site uses cookies\b|accept (?:all )?cookies\b|"
     r"comments?(?: \(\d+\))?\s*$|\d+ comments?\s*$|have your say\b|leave a comment\b|"
-    r"advertisement\s*$|story continues below\b)",
+    r"advertisement\s*$|story continues below\b|"
+    r"(?:posted|published|updated|last updated|first published)\s*(?:on\b|at\b|:)|"
+    r"(?:posted|published|updated|last updated|first published)\s*$)",
     re.IGNORECASE,
 )
 # Picture captions and credits that survive as text: "Picture: Jane Smith", "(Image: PA)",
@@ -172,11 +219,6 @@ _LINE_CREDIT = re.compile(
     r"image caption|media caption|copyright)\s*(?:[:|]|by\b)",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\w+")
-
-
-def _same_words(a: str, b: str) -> bool:
-    return _WORD.findall(a.lower()) == _WORD.findall(b.lower())
 
 
 LINE_RULES = {
@@ -194,17 +236,11 @@ def line_rule_for(line: str) -> str | None:
     return None
 
 
-def clean_body(text: str, title: str | None = None) -> str:
+def clean_body(text: str) -> str:
     """Drop non-story lines from extracted ``text``; keeps the order and wording of the rest.
 
-    Also drops the headline when it is repeated (same words) as the first line of the body:
-    the title is returned separately. Long lines (> 300 chars) are never dropped by a line rule:
-    a paragraph that merely starts with "Subscribe" or "Related" is story text.
+    Long lines (> 300 chars) are never dropped by a line rule: a paragraph that merely starts
+    with "Subscribe" or "Related" is story text. Leading and trailing blank lines go too.
     """
-    lines = [ln for ln in text.split("\n")]
-    kept = [ln for ln in lines if len(ln) > 300 or line_rule_for(ln) is None]
-    while kept and not kept[0].strip():
-        kept.pop(0)
-    if title and kept and _same_words(kept[0], title):
-        kept.pop(0)
+    kept = [ln for ln in text.split("\n") if len(ln) > 300 or line_rule_for(ln) is None]
     return "\n".join(kept).strip()

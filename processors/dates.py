@@ -35,18 +35,21 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("numeric", re.compile(r"\b(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)?\d\d)\b")),
-    ("dmy", re.compile(rf"\b(?:{_WD},?\s+)?{_DAY}(?:\s+of)?\s+{_MON}(?:,?\s+{_YEAR})?\b", re.I)),
-    ("mdy", re.compile(rf"\b(?:{_WD2},?\s+)?{_MON2}\s+{_DAY2}\b(?:,?\s+{_YEAR.replace('year', 'year2')})?", re.I)),
+    ("dmy", re.compile(rf"\b(?:{_WD},?\s+)?{_DAY}(?:\s+of)?\s+{_MON}(?:,?\s+{_YEAR})?\b")),
+    ("mdy", re.compile(rf"\b(?:{_WD2},?\s+)?{_MON2}\s+{_DAY2}\b(?:,?\s+{_YEAR.replace('year', 'year2')})?")),
     ("range", re.compile(rf"\b(?:between|from)\s+(?:(?:the\s+)?(?:late\s+|early\s+)?)?{_WD}(?:\s+(?:night|evening|morning|afternoon))?"
-                         rf"\s+(?:and|into|to)\s+(?:the\s+)?(?:early\s+hours\s+of\s+)?{_WD2}\b", re.I)),
-    ("overnight", re.compile(rf"\bovernight\s+(?:on\s+)?{_WD}(?:\s+night)?\s+(?:into|and)\s+{_WD2}\b", re.I)),
+                         rf"\s+(?:and|into|to)\s+(?:the\s+)?(?:early\s+hours\s+of\s+)?{_WD2}\b")),
+    ("overnight", re.compile(rf"\bovernight\s+(?:on\s+)?{_WD}(?:\s+night)?\s+(?:into|and)\s+{_WD2}\b")),
     ("today", re.compile(r"\b(?:today|this\s+(?:morning|afternoon|evening|lunchtime)|tonight|earlier\s+today"
-                         r"|early\s+hours\s+of\s+(?:today|this\s+morning))\b", re.I)),
-    ("yesterday", re.compile(r"\b(?:yesterday|last\s+night)\b", re.I)),
-    ("weekday", re.compile(rf"\b(?P<last>last\s+)?{_WD}(?:'s)?\b", re.I)),
+                         r"|early\s+hours\s+of\s+(?:today|this\s+morning))\b")),
+    ("yesterday", re.compile(r"\b(?:yesterday|last\s+night)\b")),
+    ("weekday", re.compile(rf"\b(?P<last>last\s+)?{_WD}(?:'s)?\b")),
 ]
 # "(last) Tuesday week", "every Monday", "on Mondays" are not a day.
 _WD_NOT_DAY = re.compile(r"^(?:s\b|\s+week\b|\s+to\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)", re.I)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,12 @@ def _weekday_on_or_before(wd: int, published: date | None, strictly_before: bool
 
 def find_dates(text: str, published: date | None) -> list[DateHit]:
     """Every date expression in ``text``, in order, with the day it fixes (see module docstring)."""
+    low = text.lower()
+    if not (_DIGIT.search(text) or "day" in low or "night" in low or "this " in low):
+        return []  # every pattern needs a digit, a day name, today/yesterday, "night" or "this ..."
+    if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    orig, text = text, low  # the patterns are lower-case: matching lower-cased text is much faster than re.I
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
 
@@ -97,7 +106,7 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
             s, e = m.span()
             if not free(s, e):
                 continue
-            day = _resolve(kind, m, published, text)
+            day = _resolve(kind, m, published, text, orig)
             if day is False:
                 continue
             taken.append((s, e))
@@ -106,7 +115,7 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
     return hits
 
 
-def _resolve(kind: str, m: re.Match, published: date | None, text: str):
+def _resolve(kind: str, m: re.Match, published: date | None, text: str, orig: str):
     """The day of one match, None when unfixable, False when the match is not a date at all."""
     g = m.groupdict()
     if kind == "numeric":
@@ -124,8 +133,8 @@ def _resolve(kind: str, m: re.Match, published: date | None, text: str):
         if month is None or not 1 <= day <= 31:
             return False
         if mon == "may" and kind == "mdy" and not (g.get("wd2") or year):
-            # "may 3" is rarely a date without a weekday or year ("they may 3D-print...")
-            if not re.match(r"May", m.group(0)):
+            # lower-case "may 3" is the verb ("they may 3D-print"); "May 3" is the month
+            if orig[m.start("mon2"):m.start("mon2") + 3] != "May":
                 return False
         if year:
             return _safe(int(year), month, day) or False

@@ -9,7 +9,8 @@ How (each step measured on the real-page benchmark, see ``bench/bench_extract.py
 2. delete page furniture from the tree (captions, share / sign-up / related boxes, READ MORE link
    paragraphs: :func:`cashwatch.processors.clean.prune_tree`);
 3. trafilatura's main-text extraction on that tree, comments excluded, in precision mode;
-4. when that yields too little, a second trafilatura pass tuned for recall on a fresh parse;
+4. when that yields too little (< MIN_BODY_CHARS), a second pass tuned for recall on a fresh,
+   equally pruned parse; when still nothing at all, one on the unpruned page;
 5. line cleaning of what remains (:func:`cashwatch.processors.clean.clean_body`).
 """
 from __future__ import annotations
@@ -147,10 +148,14 @@ def extract(html: str, url: str | None = None) -> Extracted:
 
     body = _body(prune_tree(tree), url, favor_precision=True)
     if len(body) < MIN_BODY_CHARS:
-        # the pruned precision pass found (almost) nothing: retry on the untouched page, for recall
-        fresh = load_html(html)
-        if fresh is not None:
-            retry = _body(fresh, url, favor_recall=True)
-            if len(retry) > len(body):
-                body = retry
-    return Extracted(title, clean_body(body, title), published, language)
+        # too little for a report: the precision pass may have picked the wrong container.
+        # Retry for recall on a fresh parse, pruned the same way, so furniture stays out
+        retry = _body(prune_tree(load_html(html)), url, favor_recall=True)
+        if len(retry) > len(body):
+            body = retry
+    if not body:
+        # still nothing: the pruning itself may have hidden the story; last try on the raw page
+        retry = _body(load_html(html), url, favor_recall=True)
+        if len(retry) > len(body):
+            body = retry
+    return Extracted(title, clean_body(body), published, language)

@@ -55,7 +55,7 @@ def _broker_urls(bootstrap: str) -> list[str]:
 class ForceLinkers:
     """One :class:`Linker` per force area this worker processes, rebuilt from the table when missing.
 
-    ``table`` maps ``"{force}/{incident_id}"`` to the incident's JSON. Cleared on every rebalance:
+    ``table`` maps ``b"{force}/{incident_id}"`` to the incident's JSON (bytes). Cleared on every rebalance:
     after one, another worker may have changed a force's incidents."""
 
     def __init__(self, table: Any) -> None:
@@ -71,8 +71,9 @@ class ForceLinkers:
         linker = self.linkers.get(force)
         if linker is None:
             linker = AnalysisPipeline().linker
-            prefix = f"{force}/"
-            stored = [Incident.model_validate(v) for k, v in list(self.table.items()) if k.startswith(prefix)]
+            prefix = f"{force}/".encode()
+            stored = [Incident.model_validate_json(v) for k, v in list(self.table.items())
+                      if k.startswith(prefix) and v is not None]
             stored.sort(key=lambda inc: inc.last_seen)
             linker.load(stored)
             self.linkers[force] = linker
@@ -110,6 +111,9 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
         producer_compression_type=None if k.compression_type == "none" else k.compression_type,
         producer_max_request_size=k.max_message_bytes,
         broker_commit_every=50,
+        # A crashed worker's partitions move to the others after the session timeout: keep it short.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         broker_commit_interval=1.0,
         web_enabled=web_enabled,
         web_port=web_port,
@@ -126,8 +130,8 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
     pages, articles = topic("pages"), topic("articles")
     by_force, analyses, events_topic = topic("analyses-by-force"), topic("analyses"), topic("incident-events")
     dead = topic(DEAD_LETTERS)
-    table = app.Table(LINKING_TABLE, default=None, partitions=k.partitions, key_type=str, value_type=None,
-                      key_serializer="json", value_serializer="json")
+    # Keys and values are bytes (the app's raw serializer): "{force}/{incident id}" -> Incident JSON.
+    table = app.Table(LINKING_TABLE, default=None, partitions=k.partitions, key_type=bytes, value_type=bytes)
     linkers = ForceLinkers(table)
     analyser = Analyser()
 
@@ -204,7 +208,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
                 metrics.INCIDENT_EVENTS.labels(ev.event).inc()
                 await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
             for ev in events:
-                table[f"{force}/{ev.incident.incident_id}"] = ev.incident.model_dump(mode="json")
+                table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
             metrics.ARTICLES.labels(linked.kind).inc()
 
     app.cashwatch_agents = {"extract": extract_agent, "analyse": analyse_agent, "link": link_agent}

@@ -17,7 +17,7 @@ Contract of :meth:`Linker.link`:
   stays ``None``: a reference never creates an incident;
 * two mentions of one article never get the same incident (a round-up lists distinct attacks), and
   each mention takes at most one incident; a mention that scores nearly as well against two
-  incidents and names no town is ambiguous and starts its own incident rather than guess;
+  incidents is ambiguous and starts its own incident rather than guess;
 * **court reports** (``Analysis.kind == "court"``) link to the attacks they are about however long
   ago (no time penalty, only "not before the attack"), and move the incident's stage forward
   (``reported`` -> ``arrest`` -> ``charged`` -> ``convicted`` -> ``sentenced``; a court report
@@ -27,7 +27,7 @@ Contract of :meth:`Linker.link`:
   always include ``report``, plus ``source`` for a new outlet, ``stage``, and the consensus fields
   that moved: ``town``, ``date``, ``type``, ...); nothing when an article already linked is linked
   again unchanged (replays are idempotent: same ids, no events). An article re-sent with a changed
-  analysis replaces its own report and gives ``updated`` only if the incident changed;
+  analysis replaces its own report (``updated`` with ``report_revised``);
 * the merged incident's place, date, type, store and attempted flag are the consensus of its
   primary reports (most reports win, ties go to the earliest report; a missing value never wins);
   ``mo`` is the union, ``confidence`` the maximum, ``first_seen``/``last_seen`` the ``now`` of the
@@ -35,11 +35,16 @@ Contract of :meth:`Linker.link`:
 
 State is bounded (:class:`LinkerConfig`): at most ``max_incidents``, the least recently active
 forgotten first, and, when a lookup is given, only incidents active within ``memory_days`` of the
-newest publication date seen (data time, so a replay of old articles behaves as live). Whatever falls
-out is asked of the lookup when a mention reaches further back (court reports always ask). Every decision depends only on the
-incidents (their reports carry what each said), so a linker restarted with :meth:`Linker.load` of the
-stored incidents decides exactly as one that never stopped -- except text similarity, whose
-signatures are kept in memory only (bounded by ``max_signatures``).
+newest publication date seen (data time, so a replay of old articles behaves as live; without a
+lookup nothing is forgotten by age, as nothing could bring it back). Whatever falls out is asked of
+the lookup when a mention reaches further back (court reports always ask), and by id before an
+incident is created (a replay of a long-forgotten first report). Every decision depends only on the
+incidents (their reports carry what each said), so a linker restarted with :meth:`Linker.load` of
+the stored incidents decides exactly as one that never stopped -- except text similarity, whose
+signatures are kept in memory only (the latest ``max_signatures`` articles).
+
+Failure: the lookup's errors propagate from :meth:`Linker.link` before anything is recorded, so a
+retried analysis is linked as if the first attempt never happened.
 """
 from __future__ import annotations
 
@@ -54,6 +59,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cashwatch import metrics
 from cashwatch.models import STAGES, Analysis, Incident, IncidentEvent, IncidentMention, Report
 from cashwatch.places_table import region_of
 from cashwatch.processors.linking_score import (
@@ -75,6 +81,10 @@ class IncidentLookup(Protocol):
                        date_from: dt.date | None = None, date_to: dt.date | None = None,
                        limit: int = 200) -> Iterable[Incident]: ...
 
+    def get_incident(self, incident_id: str) -> Incident | None:
+        """The stored incident with this id, or None (asked before creating an incident, so that a
+        replay of a long-forgotten first report does not create it again)."""
+
 
 class LinkerConfig(BaseModel):
     """Tuning of the linker. The defaults are what the dev set was measured with."""
@@ -83,8 +93,8 @@ class LinkerConfig(BaseModel):
 
     match_threshold: float = Field(4.0, description="Points a mention needs to join a known incident.")
     reference_extra: float = Field(1.0, ge=0, description="Extra points a reference mention needs.")
-    ambiguity_margin: float = Field(0.5, ge=0, description="A town-less mention scoring within this of "
-                                    "two incidents is ambiguous and does not join either.")
+    ambiguity_margin: float = Field(0.5, ge=0, description="A mention scoring within this of two "
+                                    "incidents is ambiguous and joins neither.")
     memory_days: int = Field(400, ge=1, description="Keep incidents active within this many days of "
                              "the newest publication date seen.")
     max_incidents: int = Field(100_000, ge=1, description="Hard cap on incidents held in memory.")
@@ -178,14 +188,20 @@ class Linker:
                 self._signatures.popitem(last=False)
 
         evidence = [self._mention_evidence(analysis, i, m) for i, m in enumerate(analysis.incidents)]
-        assignment = self._assign(evidence)
+        assignment, how = self._assign(evidence)
 
         events: list[IncidentEvent] = []
         ids: list[str | None] = []
         for i, m in enumerate(analysis.incidents):
             iid = assignment.get(i)
-            if iid is None and m.role == "primary":
+            if m.role != "primary":
+                outcome = "reference_unmatched" if iid is None else "reference_linked"
+            elif iid is None:
                 iid = incident_id_for(analysis.article_id, i)
+                outcome = "ambiguous_created" if how.get(i) == "ambiguous" else "created"
+            else:
+                outcome = how.get(i, "linked")
+            metrics.LINK_MENTIONS.labels(outcome).inc()
             if iid is None:
                 ids.append(None)
                 continue
@@ -195,6 +211,7 @@ class Linker:
             ids.append(iid)
 
         self._evict()
+        metrics.LINK_MEMORY.set(len(self._states))
         mentions = [m.model_copy(update={"incident_id": iid}) for m, iid in zip(analysis.incidents, ids)]
         return analysis.model_copy(update={"incidents": mentions}), events
 
@@ -207,31 +224,37 @@ class Linker:
             date=_ordinal(m.date), published=_ordinal(analysis.published), store=normalise_store(m.store),
             mo=frozenset(m.mo), signature=analysis.text_signature)
 
-    def _assign(self, evidence: list[MentionEvidence]) -> dict[int, str]:
-        """Mention index -> incident id, one-to-one, best-scoring pairs first."""
+    def _assign(self, evidence: list[MentionEvidence]) -> tuple[dict[int, str], dict[int, str]]:
+        """(mention index -> incident id, one-to-one, best-scoring pairs first; mention index ->
+        "replayed" or "ambiguous" where that decided it)."""
         cfg = self.config
+        how: dict[int, str] = {}
         pairs: list[tuple[int, float, int, int, str]] = []
         for m in evidence:
+            candidates = self._candidates(m)  # first: it may bring incidents back from the store
             replayed = self._replayed(m)
             if replayed is not None:
                 pairs.append((0, -1e9, m.index, 0, replayed))
+                how[m.index] = "replayed"
                 continue
             scored: list[tuple[float, str]] = []
             # a reference is a passing mention, often vague: it must fit better than a report does
             threshold = cfg.match_threshold + (0.0 if m.role == "primary" else cfg.reference_extra)
-            for iid in self._candidates(m):
+            for iid in candidates:
                 st = self._states[iid]
                 if m.article_id in st.ev.articles:
                     continue  # another mention of this same article: a different attack
-                sigs = [s for a in st.ev.articles if (s := self._signatures.get(a)) is not None]
+                sigs = ([s for a in st.ev.articles if (s := self._signatures.get(a)) is not None]
+                        if m.signature else ())
                 s = score(m, st.ev, sigs)
                 if s is not None and s >= threshold:
                     scored.append((s, iid))
             if not scored:
                 continue
             scored.sort(key=lambda p: (-p[0], -self._states[p[1]].ev.n_primary, p[1]))
-            if (not m.town and len(scored) > 1 and scored[1][0] >= scored[0][0] - cfg.ambiguity_margin):
-                continue  # two incidents fit a place-less mention equally: do not guess
+            if len(scored) > 1 and scored[1][0] >= scored[0][0] - cfg.ambiguity_margin:
+                how[m.index] = "ambiguous"
+                continue  # two incidents fit equally well: do not guess
             for s, iid in scored:
                 pairs.append((0 if m.role == "primary" else 1, -s, m.index,
                               -self._states[iid].ev.n_primary, iid))
@@ -243,7 +266,7 @@ class Linker:
                 continue
             assigned[i] = iid
             taken.add(iid)
-        return assigned
+        return assigned, how
 
     def _replayed(self, m: MentionEvidence) -> str | None:
         """The incident that already holds this very mention (a replay), if in memory."""
@@ -251,7 +274,15 @@ class Linker:
             if m.index in self._states[iid].ev.articles.get(m.article_id, ()):
                 return iid
         own = incident_id_for(m.article_id, m.index)
-        return own if own in self._states else None
+        if own in self._states:
+            return own
+        if self.lookup is not None and m.role == "primary":
+            metrics.LINK_LOOKUPS.labels("id").inc()
+            stored = self.lookup.get_incident(own)
+            if stored is not None:
+                self._put(stored)
+                return own
+        return None
 
     def _candidates(self, m: MentionEvidence) -> set[str]:
         cfg = self.config
@@ -300,6 +331,7 @@ class Linker:
         if lo is None and not m.force:
             return  # nothing to narrow a look-up by
         date_to = hi if hi is not None else m.published
+        metrics.LINK_LOOKUPS.labels("window").inc()
         found = self.lookup.find_incidents(
             forces=[m.force] if m.force else None, types=list(FAMILY_TYPES[family]),
             date_from=dt.date.fromordinal(max(lo, 1)) if lo is not None else None,
@@ -340,6 +372,8 @@ class Linker:
         elif reports[at] == report and all(t in old.mo for t in m.mo):
             return None  # a replay: nothing new
         else:
+            if reports[at] != report:
+                changes.append("report_revised")
             reports[at] = report
         mo = list(dict.fromkeys([*old.mo, *m.mo]))
         base = old.model_copy(update={"mo": mo, "confidence": max(old.confidence, m.confidence)})
@@ -410,6 +444,9 @@ class Linker:
         active beyond ``max_incidents``; the store still has them. The heap holds one entry per
         ``_put``; entries whose incident was dropped or re-put since are stale and skipped."""
         cfg = self.config
+        if len(self._activity) > 2 * len(self._states) + 1024:  # mostly stale entries: rebuild
+            self._activity = [(st.activity, iid) for iid, st in self._states.items()]
+            heapq.heapify(self._activity)
         # without a store to fall back on, forgetting by age would lose incidents: only the cap applies
         horizon = None if self._newest is None or self.lookup is None else self._newest - cfg.memory_days
         heap = self._activity
@@ -443,17 +480,23 @@ def _vote(values: Sequence, key=None):
 
 
 def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incident:
-    """The merged incident: ``base`` (id, mo, confidence, first_seen) with the consensus of ``reports``."""
+    """The merged incident: ``base`` (id, mo, confidence, first_seen) with the consensus of ``reports``.
+    Where no report says anything about a field (reports stored before they carried what they
+    said), ``base`` keeps its value; the stage never moves backwards."""
     votes = [r for r in reports if r.role == "primary"] or reports
     itype = _vote([r.type for r in votes]) or base.type
-    town = _vote([r.town for r in votes], key=normalise_town)
-    force = _vote([r.force for r in votes])
+    town = _vote([r.town for r in votes], key=normalise_town) or base.town
+    force = _vote([r.force for r in votes]) or base.force
     norm = normalise_town(town)
     placed = next((r for r in votes if normalise_town(r.town) == norm and r.lat is not None
                    and r.lon is not None), None)
-    stage = max((r.stage or ("arrest" if r.kind == "court" else "reported") for r in reports),
-                key=_STAGE_RANK.__getitem__)
+    if placed is not None:
+        lat, lon = placed.lat, placed.lon
+    else:
+        lat, lon = (base.lat, base.lon) if normalise_town(base.town) == norm else (None, None)
+    stages = [base.stage, *(r.stage or ("arrest" if r.kind == "court" else "reported") for r in reports)]
     attempted = _vote([r.attempted for r in votes])
+    date = _vote([r.date for r in votes])
     return base.model_copy(update={
         "type": itype,
         "attempted": base.attempted if attempted is None else attempted,
@@ -461,11 +504,11 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
         "force": force,
         "region": region_of(force) or base.region,
         "country": _vote([r.country for r in votes]) or base.country,
-        "lat": placed.lat if placed else None,
-        "lon": placed.lon if placed else None,
-        "date": _vote([r.date for r in votes]),
-        "store": _vote([r.store for r in votes], key=normalise_store),
-        "stage": stage,
+        "lat": lat,
+        "lon": lon,
+        "date": base.date if date is None else date,
+        "store": _vote([r.store for r in votes], key=normalise_store) or base.store,
+        "stage": max(stages, key=_STAGE_RANK.__getitem__),
         "reports": reports,
     })
 

@@ -100,6 +100,11 @@ _NOT_SETTLEMENT_AFTER = re.compile(
     r"Park|Hall|End|Green|Heath|Cross|Bridge|Common|Gate|Vale|Grange|Barr|Shore|Moor|Marsh|Wood|Fields|"
     r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top)\b")
 _TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
+_CAP_TOKEN = re.compile(r"(?<![\w'’-])[A-Z\u00C0-\u00DE][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
+_NEXT_TOKEN = re.compile(r"\.? ([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*)")
+_LAST_CAP = re.compile(r"[ .][A-Z\u00C0-\u00DE][^ ]*$")
+_SPACES = re.compile(r"[\s.]+")
+_PREV_WORD = re.compile(r"([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*) $")
 _CONNECTORS = frozenset({"upon", "on", "le", "de", "in", "the", "and", "under", "by", "of", "en", "y",
                          "next", "sea", "super", "mare", "cum", "with", "juxta", "st"})
 _MAX_TOKENS = 5
@@ -111,11 +116,12 @@ _ABROAD_POLICE = (("Gardaí", "IE"), ("Gardai", "IE"), ("Garda", "IE"), ("An Gar
 _TLD_COUNTRY = re.compile(r"\.(ie|be|de|nl|mt|fr|es|it|pl|se|dk|at|ch|au|nz|za)$", re.I)
 
 
-def _is_name_word(prev: str, text: str, prev_end: int, start: int) -> bool:
-    """The previous token is a capitalised word right before ours ("Peter Walker"), so ours is a surname."""
-    if not prev[:1].isupper() or text[prev_end:start] != " ":
+def _after_name_word(text: str, start: int) -> bool:
+    """A capitalised word comes right before ours ("Peter Walker"), so ours is a surname."""
+    m = _PREV_WORD.search(text, max(0, start - 30), start)
+    if m is None or not m.group(1)[:1].isupper():
         return False
-    low = prev.lower()
+    low = m.group(1).lower()
     return low not in _CONNECTORS and low not in {"in", "at", "near", "north", "south", "east", "west",
                                                    "upper", "lower", "great", "little", "new", "old",
                                                    "central", "greater", "mid", "co", "county"}
@@ -172,7 +178,7 @@ class Gazetteer:
         big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
                       and k not in _STOP and places.has_big_gb(k)}
                      | {k.replace(" ", "") for k in areas if len(k) >= 5} , key=len, reverse=True)
-        self._url_names = re.compile("|".join(re.escape(n) for n in big)) if big else None
+        self._url_names = tuple(big)  # longest first
         self._url_lookup = {**{k: ("place", k) for k in big}, **{k.replace(" ", ""): ("area", k) for k in areas}}
 
     @classmethod
@@ -220,44 +226,45 @@ class Gazetteer:
         or people (after "Mr" or a first name, before "said") are skipped. ``title_case`` marks a
         headline, where every word is capitalised and that person test is off.
         """
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         out: list[Mention] = []
-        i, n = 0, len(tokens)
-        while i < n:
-            s, e, word = tokens[i]
-            if not word[0].isupper() or _norm(word) not in self._first_words:
-                i += 1
+        covered = 0
+        first_words = self._first_words
+        for cap in _CAP_TOKEN.finditer(text):
+            s = cap.start()
+            if s < covered or _norm(cap.group()) not in first_words:
                 continue
+            # the capitalised token and up to four more after single spaces (or "St. ")
+            ends = [cap.end()]
+            pos = cap.end()
+            while len(ends) < _MAX_TOKENS:
+                nxt = _NEXT_TOKEN.match(text, pos)
+                if nxt is None:
+                    break
+                pos = nxt.end()
+                ends.append(pos)
             found = None
-            for j in range(min(n, i + _MAX_TOKENS), i, -1):
-                # tokens must be separated by single spaces or ", " is not allowed inside a name
-                span_end = tokens[j - 1][1]
+            for k in range(len(ends) - 1, -1, -1):
+                span_end = ends[k]
                 chunk = text[s:span_end]
-                if j - 1 > i and not re.fullmatch(r"[\w'’\- .]+", chunk):
-                    continue
-                key = _norm(re.sub(r"[\s.]+", " ", chunk))
-                last = tokens[j - 1][2]
-                if j - 1 > i and (not last[0].isupper()):
-                    continue
+                if k and not _LAST_CAP.search(chunk):
+                    continue  # a multi-word name ends with a capitalised word
+                key = _norm(_SPACES.sub(" ", chunk))
                 if key in self._police:
                     force, cc = self._police[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="police")
                 elif key in self._areas:
                     force, cc = self._areas[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
-                elif key in self._places and self._plausible(text, s, span_end, key, j - i) and (
-                        title_case or i == 0 or not _is_name_word(tokens[i - 1][2], text, tokens[i - 1][1], s)):
+                elif key in self._places and self._plausible(text, s, span_end, key, k + 1) and (
+                        title_case or not _after_name_word(text, s)):
                     found = Mention(s, span_end, chunk, places=self._places[key],
                                     prep=bool(_PREP.search(text[max(0, s - 40):s])))
                 if found:
                     break
             if found:
-                # "Cheshire Police" beats the area "Cheshire": the longest match already won
+                # "Cheshire Police" beats the area "Cheshire": the longest match won
                 out.append(found)
-                while i < n and tokens[i][0] < found.end:
-                    i += 1
-            else:
-                i += 1
+                covered = found.end
         return out
 
     def _plausible(self, text: str, start: int, end: int, key: str, ntokens: int) -> bool:
@@ -308,7 +315,12 @@ class Gazetteer:
         tld = _TLD_COUNTRY.search(source or "") or _TLD_COUNTRY.search(re.sub(r"^\w+://([^/]+).*$", r"\1", url or ""))
         if tld:
             ctx.countries[tld.group(1).upper()] += 1
-        for kind, key in self._url_hits(f"{source} {url}"):
+        host = re.sub(r"^\w+://([^/]+).*$", r"\1", url or "")
+        path = (url or "")[len(host):] if (url or "").find(host) == 0 else (url or "")
+        # the site's name says where it reports (shropshirestar.com); a path only by area names
+        # (/uk-england-cambridgeshire/), since a town in a slug is just the story's ambiguous name
+        hits = self._url_hits(f"{source} {host}") + [h for h in self._url_hits(path) if h[0] == "area"]
+        for kind, key in hits:
             if kind == "area":
                 force, cc = self._areas[key]
                 if force:
@@ -322,14 +334,14 @@ class Gazetteer:
         return ctx
 
     def _url_hits(self, url: str) -> list[tuple[str, str]]:
-        if not url or self._url_names is None:
+        if not url:
             return []
         low = url.lower().replace("-", "").replace("_", "")
         hits = []
-        for m in self._url_names.finditer(low):
-            hit = self._url_lookup.get(m.group())
-            if hit:
-                hits.append(hit)
+        for name in self._url_names:  # a substring test per name is faster than one huge alternation
+            if name in low:
+                hits.append(self._url_lookup[name])
+                low = low.replace(name, " ")  # "northyorkshire" must not count "yorkshire" again
         return hits
 
     def resolve(self, mention: Mention, ctx: PlaceContext, near: Mention | None = None) -> Place | None:

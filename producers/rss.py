@@ -12,7 +12,9 @@ HTML, or the fetch error) on ``out``. ``out`` is bounded: a slow consumer slows 
 The building blocks are public for the replay command, tests and benchmarks:
 
 - :meth:`Producer.poll_feed` - one conditional GET of one feed; returns the new items and updates
-  the feed's durable state. It never raises for feed or network errors: the error is logged with
+  the feed's durable state. A document's ETag/Last-Modified are kept only once all its items are
+  done (stored), so a restart after a crash never gets a 304 that hides unstored items; an unchanged
+  feed whose items are all done costs one 304. It never raises for feed or network errors: the error is logged with
   the feed, URL and a bounded ``error_code``, counted (``cashwatch_feed_errors_total{feed,error_code}``,
   ``cashwatch_errors_total{stage="poll_feed"}``) and recorded in the feed state, and the feed backs off
   exponentially (``backoff_s``, ``next_due``, ``consecutive_errors`` in :class:`FeedState`), at least as
@@ -30,7 +32,8 @@ Items: titles and summaries are plain text (:func:`~cashwatch.producers.clean.pl
 URL is canonical (tracking parameters stripped) and ``article_id = article_id_for(url)``. An item
 without a usable link still travels, under a synthetic URL ``<feed url>#cashwatch-no-link-<hash>``,
 and its page is an error page with ``error_code="no_link"``; so the title and summary can still be
-analysed and nothing vanishes. Items without a date get ``published=None``. Items repeated in one
+analysed and nothing vanishes. Items without a date get ``published=None``. ``source`` is the
+publisher: the entry's RSS ``<source>`` name, else the link's host without ``www.``. Items repeated in one
 document are emitted once; a GUID shared by different links is not trusted for those items.
 """
 from __future__ import annotations
@@ -113,9 +116,14 @@ class PollStats:
     dropped: int
 
 
-def _source_of(url: str, feed: FeedConfig) -> str:
-    """The publisher of an item: its link's host without ``www.`` (a news-search feed links to many
-    publishers), or the feed's name when the item has no link of its own."""
+def _source_of(url: str, feed: FeedConfig, entry_source: object = None) -> str:
+    """The publisher of an item: the entry's own RSS ``<source>`` name (news-search feeds such as
+    Google News name the publisher there), else its link's host without ``www.``, else the feed's
+    name when the item has no link of its own."""
+    if isinstance(entry_source, dict):
+        name = plain_text(entry_source.get("title") if isinstance(entry_source.get("title"), str) else "", 200)
+        if name:
+            return name
     if "#cashwatch-no-link-" not in url:
         host = (urlsplit(url).hostname or "").lower()
         if host:
@@ -212,10 +220,13 @@ class Producer:
             log.warning("feed_malformed_but_usable", error_code="malformed_feed", error=str(bozo_exc)[:200],
                         entries=len(entries), **ctx)
         items, dropped = self._items(feed, entries, resp.url)
-        new = [it for it in items if self.state.claim(it)]
+        new, all_done = self.state.claim_many(items)
         self.last_poll[feed.id] = PollStats(entries=len(entries), items=len(items), new=len(new), dropped=dropped)
-        self._succeeded(feed, st, "ok" if entries else "empty", len(new),
-                        resp.headers.get("etag"), resp.headers.get("last-modified"), note)
+        # Validators only once every item of this document is stored: after a crash, a 304 would
+        # otherwise hide the items that were in flight. Costs one full GET after new items appear.
+        etag, last_modified = ((resp.headers.get("etag"), resp.headers.get("last-modified")) if all_done
+                               else (None, None))
+        self._succeeded(feed, st, "ok" if entries else "empty", len(new), etag, last_modified, note)
         if new:
             metrics.ITEMS_NEW.labels(feed.id).inc(len(new))
         return new
@@ -255,7 +266,9 @@ class Producer:
                     log.warning("feed_item_without_link", error_code="no_link", feed=feed.id, url=base_url,
                                 guid=guid, title=title[:120])
                 published = _entry_date(entry)
-                candidates.append((guid, url, {"title": title, "summary": summary, "published": published}))
+                source = _source_of(url, feed, entry.get("source"))
+                candidates.append((guid, url, {"title": title, "summary": summary, "published": published,
+                                               "source": source}))
             except Exception as exc:  # one odd entry must not lose the others
                 dropped += 1
                 metrics.ERRORS.labels("feed_item", "bad_item").inc()
@@ -279,7 +292,7 @@ class Producer:
             seen_urls.add(url)
             items.append(FeedItem(
                 article_id=article_id_for(url), feed_id=feed.id, guid=None if guid in ambiguous else guid,
-                url=url, source=_source_of(url, feed), place_hint=feed.place_hint, **fields,
+                url=url, place_hint=feed.place_hint, **fields,
             ))
         return items, dropped
 

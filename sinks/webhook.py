@@ -217,7 +217,8 @@ class DeliveryLog:
         try:
             self.conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")  # an enqueued alert survives power loss, not just kill -9
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self._sync = "FULL"
             self.conn.execute("PRAGMA busy_timeout=30000")
             self.conn.executescript(SCHEMA)
         except sqlite3.Error as exc:
@@ -228,9 +229,16 @@ class DeliveryLog:
         with self.lock:
             self.conn.close()
 
-    def _tx(self, fn):
+    def _tx(self, fn, durable: bool = False):
+        """Run ``fn(conn)`` in one write transaction. ``durable``: fsync at commit (synchronous=FULL), so the
+        write survives power loss; otherwise (NORMAL, WAL) it survives a killed process but the last commits
+        may roll back on power loss, which for attempt records only means a re-send with the same key."""
         with self.lock:
             try:
+                want = "FULL" if durable else "NORMAL"
+                if self._sync != want:
+                    self.conn.execute(f"PRAGMA synchronous={want}")
+                    self._sync = want
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
                     out = fn(self.conn)
@@ -276,6 +284,9 @@ class DeliveryLog:
     def counts(self) -> dict[str, int]:
         return dict(self._query("SELECT status, COUNT(*) FROM alert_deliveries GROUP BY status"))
 
+    def pending(self) -> int:
+        return self._query("SELECT COUNT(*) FROM alert_deliveries WHERE status = 'pending'")[0][0]
+
     def heads(self) -> list[tuple[str, int, float]]:
         """(subscription, delivery id, next attempt time) of the first pending delivery of each subscription."""
         return self._query(
@@ -300,7 +311,7 @@ class DeliveryLog:
                     (key, sub, incident, event, fmt, body, now, now))
                 n += cur.rowcount
             return n
-        return self._tx(do)
+        return self._tx(do, durable=True)  # an enqueued alert must survive power loss, not just kill -9
 
     def claim(self, d: Delivery, now: float, retry_at: float) -> int | None:
         """Record that attempt ``d.attempts + 1`` starts now, and when to retry if nobody records its end.
@@ -446,7 +457,7 @@ class WebhookSink:
         if len(rows) > n:
             metrics.ALERTS.labels(outcome="duplicate").inc(len(rows) - n)
         if n:
-            self._update_pending()
+            metrics.ALERTS_PENDING.inc(n)
             self._notify()
         return n
 
@@ -459,7 +470,7 @@ class WebhookSink:
                 pass
 
     def _update_pending(self) -> None:
-        metrics.ALERTS_PENDING.set(self.log.counts().get("pending", 0))
+        metrics.ALERTS_PENDING.set(self.log.pending())
 
     # ------------------------------------------------------------ sending
 
@@ -479,13 +490,16 @@ class WebhookSink:
             await session.close()
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.cfg.retry_max_s, self.cfg.retry_initial_s * self.cfg.retry_multiplier ** max(0, attempt - 1))
+        exponent = min(max(0, attempt - 1), 64)  # a day of retries must not overflow the float
+        base = min(self.cfg.retry_max_s, self.cfg.retry_initial_s * self.cfg.retry_multiplier ** exponent)
         j = self.cfg.jitter_fraction
         return base * (1 + self.rng.uniform(-j, j))
 
     async def deliver_due(self) -> int:
         """One pass: send every due delivery, each subscription in order until it reaches one that is not
-        due or fails. Returns how many deliveries were settled (delivered or dead-lettered)."""
+        due or fails. Returns how many deliveries were settled (delivered or dead-lettered). Safe to call
+        while :meth:`run` is active (a subscription being sent by it is skipped). For tests and tools;
+        unlike :meth:`run` it does not recover attempts of a killed sender early."""
         async with self._session_scope():
             subs = sorted({sub for sub, _id, _at in self.log.heads()} - self._draining)
             done = await asyncio.gather(*(self._drain(s) for s in subs))
@@ -559,7 +573,7 @@ class WebhookSink:
             metrics.ALERT_ATTEMPTS.labels(outcome="ok").inc()
             metrics.ALERTS.labels(outcome="delivered").inc()
             metrics.ALERT_DELIVERY_SECONDS.observe(max(0.0, now - d.created_at))
-            self._update_pending()
+            metrics.ALERTS_PENDING.dec()
             log.info("alert_delivered", status=status, duration_s=round(duration, 4), **ctx)
             return "ok"
         if status is not None:
@@ -584,15 +598,19 @@ class WebhookSink:
             metrics.ALERT_ATTEMPTS.labels(outcome=_bounded(error_code, status)).inc()
         metrics.ALERTS.labels(outcome="dead").inc()
         metrics.ERRORS.labels(stage="alerts", error_code=_bounded(error_code, status)).inc()
-        self._update_pending()
+        metrics.ALERTS_PENDING.dec()
         log.error("alert_dead_lettered", status=status, error_code=error_code, reason=reason, **ctx)
         return "dead"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: each subscription drained by its own task (a hanging receiver
         delays only its own subscription), woken by :meth:`enqueue`, by a retry falling due, or every
-        ``alerts.poll_interval_s`` (work queued by another process). In-flight attempts are abandoned on
-        stop; their deliveries stay queued and are re-sent with the same idempotency key."""
+        ``alerts.poll_interval_s`` (work queued by another process). At start, attempts a previous sender
+        began and never recorded (it was killed) are made due at once (:meth:`DeliveryLog.recover`).
+        In-flight attempts are abandoned on stop; their deliveries stay queued and are re-sent with the
+        same idempotency key by the next sender. Store and HTTP failures are logged and retried, never
+        raised: ``run`` returns when ``stop`` is set (it raises ``StoreError`` only if the log cannot be
+        read at start)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         recovered = self.log.recover(self.clock())
@@ -600,43 +618,56 @@ class WebhookSink:
             log.warning("alert_attempts_recovered", deliveries=recovered,
                         note="a previous sender died mid-attempt; re-sending with the same idempotency keys")
         tasks: dict[str, asyncio.Task] = {}
+        paused_until: dict[str, float] = {}  # a subscription whose sender task failed rests for a poll interval
         stop_wait = asyncio.ensure_future(stop.wait())
         try:
             async with self._session_scope():
-                while not stop.is_set():
-                    self._wake.clear()
-                    now = self.clock()
-                    next_due = now + self.cfg.poll_interval_s
-                    for sub, _id, at in self.log.heads():
-                        if sub in tasks and not tasks[sub].done():
-                            continue
-                        if at <= now:
-                            tasks[sub] = asyncio.create_task(self._drain(sub), name=f"alerts:{sub}")
-                        else:
-                            next_due = min(next_due, at)
-                    for sub, t in list(tasks.items()):
-                        if t.done():
-                            del tasks[sub]
-                            if not t.cancelled() and t.exception() is not None:
-                                # an infrastructure failure (store): log it and try again on the next pass
-                                log.error("alert_sender_failed", subscription=sub, error_code="sender",
-                                          error=repr(t.exception()))
-                    wake_wait = asyncio.ensure_future(self._wake.wait())
-                    await asyncio.wait({wake_wait, stop_wait}, timeout=max(0.0, next_due - self.clock()),
-                                       return_when=asyncio.FIRST_COMPLETED)
-                    wake_wait.cancel()
+                try:
+                    synced = 0.0
+                    while not stop.is_set():
+                        self._wake.clear()
+                        now = self.clock()
+                        try:
+                            if now - synced >= self.cfg.poll_interval_s:  # other processes (alerts retry) change it
+                                self._update_pending()
+                                synced = now
+                            heads = self.log.heads()
+                        except StoreError as exc:  # e.g. locked beyond busy_timeout: keep the loop alive, retry
+                            log.error("alert_store_failed", error_code="store", error=str(exc))
+                            heads = []
+                        for sub, t in list(tasks.items()):
+                            if t.done():
+                                del tasks[sub]
+                                if not t.cancelled() and t.exception() is not None:
+                                    # an infrastructure failure (the store): log it, try again a little later
+                                    paused_until[sub] = now + self.cfg.poll_interval_s
+                                    log.error("alert_sender_failed", subscription=sub, error_code="sender",
+                                              error=repr(t.exception()))
+                        next_due = now + self.cfg.poll_interval_s
+                        for sub, _id, at in heads:
+                            if sub in tasks:
+                                continue
+                            at = max(at, paused_until.get(sub, 0.0))
+                            if at <= now:
+                                tasks[sub] = asyncio.create_task(self._drain(sub), name=f"alerts:{sub}")
+                            else:
+                                next_due = min(next_due, at)
+                        wake_wait = asyncio.ensure_future(self._wake.wait())
+                        await asyncio.wait({wake_wait, stop_wait}, timeout=max(0.0, next_due - self.clock()),
+                                           return_when=asyncio.FIRST_COMPLETED)
+                        wake_wait.cancel()
+                finally:  # abandon in-flight attempts before the session closes under them
+                    for t in tasks.values():
+                        t.cancel()
+                    await asyncio.gather(*tasks.values(), return_exceptions=True)
         finally:
             stop_wait.cancel()
-            for t in tasks.values():
-                t.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
             self._wake = None
             self._loop = None
 
     def close(self) -> None:
         """Close the delivery log. Call after :meth:`run` has returned."""
         self.log.close()
-
 
 
 async def send_once(settings: Settings, sub: SubscriptionConfig, body: bytes, key: str, event: str, *,

@@ -77,8 +77,8 @@ def local_services_dir():
 
 def _start(name: str, script: str, min_java: int, run_dir: Path) -> LocalService:
     if not _java_available(min_java):
-        pytest.skip(f"{name} needs Java {min_java}+ and none is installed (set CASHWATCH_JAVA_HOME)")
-    env = dict(os.environ, CASHWATCH_LOCAL_RUN=str(run_dir))
+        pytest.skip(f"{name} needs Java {min_java}+ and none is installed (set DEPLOY_LOCAL_JAVA_HOME)")
+    env = dict(os.environ, DEPLOY_LOCAL_RUN=str(run_dir))
     svc = LocalService(name, LOCAL / script, env, "")
     try:
         svc.start()

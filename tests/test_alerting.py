@@ -50,7 +50,7 @@ def make_event(place: str = "preston", *, event: str = "created", report: int = 
                **kw) -> IncidentEvent:
     inc = make_incident(place, reports=report + 1, **kw)
     return IncidentEvent(event=event, incident=inc, article_id=inc.reports[report].article_id,
-                         changes=changes if changes is not None else ([] if event == "created" else ["reports"]))
+                         changes=changes if changes is not None else ([] if event == "created" else ["report"]))
 
 
 def sub(**kw) -> SubscriptionConfig:
@@ -89,10 +89,14 @@ MATCH_CASES = [
     ({}, {"event": "updated", "report": 2}, None),  # default: created only
     ({"events": ["created", "updated"]}, {"event": "updated", "report": 2}, "updated"),
     ({"events": ["charged"]}, {"event": "updated", "report": 1, "changes": ["stage"], "stage": "charged"}, "charged"),
-    ({"events": ["charged", "updated"]}, {"event": "updated", "report": 1, "changes": ["reports"], "stage": "charged"},
+    ({"events": ["charged", "updated"]}, {"event": "updated", "report": 1, "changes": ["report"], "stage": "charged"},
      "updated"),  # the stage did not change with this report
     ({"events": ["updated"]}, {"event": "updated", "report": 1, "changes": ["stage"], "stage": "sentenced"}, "updated"),
     ({"events": ["created"]}, {"event": "updated", "report": 1, "changes": ["stage"], "stage": "charged"}, None),
+    # an incident first heard of through a court report is created at that stage
+    ({"events": ["charged"]}, {"event": "created", "stage": "charged"}, "charged"),
+    ({"events": ["created", "charged"]}, {"event": "created", "stage": "charged"}, "created"),
+    ({"events": ["sentenced"]}, {"event": "created", "stage": "charged"}, None),
 ]
 
 
@@ -262,7 +266,8 @@ def test_subscriptions_add_list_remove(tmp_path):
     cfg.write_text("store_path: cw.db\nfeeds: []\n")
     r = _cli("subscriptions", "add", "nw-rocu", "https://hooks.example/T0/B0/XyZsecretpath", "--region", "north-west",
              "--type", "atm_theft", "--type", "atm_explosive", "--circle", "53.48,-2.24,30", "--min-confidence", "0.6",
-             "--event", "created", "--event", "charged", "--secret", "hunter2", "--config", str(cfg))
+             "--event", "created", "--event", "charged", "--secret-env", "NW_HOOK_SECRET", "--config", str(cfg),
+             env={"NW_HOOK_SECRET": "hunter2"})
     assert r.exit_code == 0, r.output
     s = load_settings(cfg, env={})
     (nw,) = s.subscriptions

@@ -72,3 +72,11 @@ def test_secret_is_not_printed(tmp_path):
     s = load_settings(p, env={})
     assert "hunter2" not in repr(s) and "hunter2" not in str(s.subscriptions[0])
     assert s.subscriptions[0].secret.get_secret_value() == "hunter2"
+
+
+def test_env_override_reaches_into_lists_for_secrets(tmp_path):
+    p = write(tmp_path, {"subscriptions": [{"name": "s", "url": "https://e.org/h"}]})
+    s = load_settings(p, env={"CASHWATCH_SUBSCRIPTIONS__0__SECRET": "from-env"})
+    assert s.subscriptions[0].secret.get_secret_value() == "from-env"
+    with pytest.raises(ConfigError, match="CASHWATCH_SUBSCRIPTIONS__3__SECRET"):
+        load_settings(p, env={"CASHWATCH_SUBSCRIPTIONS__3__SECRET": "x"})

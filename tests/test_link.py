@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cashwatch.models import Analysis, Incident, IncidentMention
+from cashwatch.models import Analysis, Article, Incident, IncidentMention, Report
 from cashwatch.processors.link import IncidentLookup, Linker, LinkerConfig, incident_id_for
 from cashwatch.processors.linking_text import signature_similarity, text_signature
 
@@ -257,6 +257,17 @@ def test_linking_an_article_again_is_idempotent():
     assert events == [[]] * len(first)
 
 
+def test_article_re_sent_with_a_better_analysis_revises_its_report():
+    linker = Linker()
+    first, _ = run(linker, _stream())
+    revised = _stream()[0]
+    revised = revised.model_copy(update={"incidents": [revised.incidents[0].model_copy(update={"store": "Main Street"})]})
+    linked, events = linker.link(revised, now=NOW)
+    assert ids(linked) == first[0]
+    assert [(e.event, e.changes) for e in events] == [("updated", ["report_revised", "store"])]
+    assert len(events[0].incident.reports) == len(linker.incidents[first[0][0]].reports)
+
+
 def test_restart_from_stored_incidents_decides_as_before():
     stream = _stream()
     steady = Linker()
@@ -296,6 +307,9 @@ class ListLookup:
                 out.append(inc)
         return sorted(out, key=lambda i: i.date or i.first_seen.date(), reverse=True)[:limit]
 
+    def get_incident(self, incident_id):
+        return self.incidents.get(incident_id)
+
 
 def test_old_incident_comes_back_from_the_store_for_a_court_report():
     store = ListLookup()
@@ -320,6 +334,17 @@ def test_old_incident_comes_back_from_the_store_for_a_court_report():
     assert linked.incidents[0].incident_id == first
     assert [e.event for e in events] == ["updated"] and events[0].incident.stage == "sentenced"
     assert [r.article_id for r in events[0].incident.reports] == ["t1", "tz"]
+    store.incidents[first] = events[0].incident
+    # a replay of a first report long gone from memory (and outside every look-up window) finds its
+    # incident by id instead of creating it again
+    # (a restarted linker, warmed with nothing older than memory)
+    linker = Linker(lookup, LinkerConfig(memory_days=90))
+    linker.link(stream[-1], now=NOW)
+    replay = stream[0].model_copy(update={"published": D(2031, 6, 2),
+                                          "incidents": [stream[0].incidents[0].model_copy(update={"date": None})]})
+    linked, events = linker.link(replay, now=NOW)
+    assert linked.incidents[0].incident_id == first and [e.event for e in events] != ["created"]
+    assert [r.article_id for r in linker.incidents[first].reports] == ["t1", "tz"]
 
 
 # -- quality on the dev set's labels ----------------------------------------------------------------
@@ -336,3 +361,77 @@ def test_dev_labels_link_quality(shared_dir):
     assert m["link_precision"] >= 0.95
     assert m["link_f1"] >= 0.90
     assert m["incidents_split"] <= 1
+
+
+def test_incident_stored_before_reports_said_what_they_saw_keeps_its_consensus():
+    """Reports stored without their own town/date (older records): the incident's values stand."""
+    legacy = Incident(incident_id="i-legacy", type="atm_theft", town="Yaxley", force="cambridgeshire",
+                      region="eastern", country="GB", date=D(2024, 8, 19), first_seen=NOW, last_seen=NOW,
+                      reports=[Report(article_id="old", url="https://fen-news.example/old", source="fen-news.example",
+                                      published=D(2024, 8, 19))])
+    linker = Linker()
+    linker.load([legacy])
+    linked, events = linker.link(article("n1", D(2024, 8, 20), mention(**RAID, date=D(2024, 8, 19)),
+                                         source="east-radio.example"), now=NOW)
+    assert ids(linked) == ["i-legacy"]
+    inc = events[0].incident
+    assert (inc.town, inc.date, inc.force, len(inc.reports)) == ("Yaxley", D(2024, 8, 19), "cambridgeshire", 2)
+
+
+def test_restart_and_reach_back_through_the_sqlite_store(tmp_path):
+    """The embedded runtime's real store: the linker warms from it after a restart and finds an old
+    incident through ``find_incidents`` when a court report reaches back years."""
+    from cashwatch.sinks.sqlite import Store
+
+    store = Store(tmp_path / "cw.db")
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def feed(linker, analyses):
+        got = []
+        for a in analyses:
+            linked, events = linker.link(a, now=now)
+            store.store_analysis(Article(article_id=a.article_id, url=a.url, source=a.source,
+                                         published=a.published, title=a.title, text="made-up body"),
+                                 linked, events, now=now)
+            got.append(ids(linked))
+        return got
+
+    first = Linker(store, LinkerConfig(memory_days=60))
+    before = feed(first, _stream()[:4])
+    restarted = Linker(store, LinkerConfig(memory_days=60))
+    restarted.load(store.recent_incidents())
+    assert feed(restarted, _stream()[:4]) == before  # a replay after the restart: same ids
+    after = feed(restarted, _stream()[4:])
+    assert after[0] == before[0]  # the 2021 court report found the 2019 attack
+    stored = store.get_incident(before[0][0])
+    assert stored.stage == "sentenced" and [r.article_id for r in stored.reports] == ["s1", "s2", "s3", "s5"]
+    store.close()
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("the Co-op store", "Co-op", True),
+    ("Tesco Express", "Tesco", True),
+    ("Kennedy Way", "Glen Road", False),
+    ("Lloyds TSB", "Morrisons", False),
+    ("Sandon Place", "Morrisons", None),  # a street and a shop: no verdict
+])
+def test_store_names_compare_like_with_like(a, b, same):
+    from cashwatch.processors.linking_score import normalise_store, same_store
+    assert same_store(normalise_store(a), normalise_store(b)) is same
+
+
+@pytest.mark.parametrize("a, b", [("St. Helens", "Saint Helens"), ("Stoke-on-Trent", "stoke on trent"),
+                                  ("Osnabrück", "Osnabruck")])
+def test_place_names_normalise_alike(a, b):
+    from cashwatch.processors.linking_score import normalise_town
+    assert normalise_town(a) == normalise_town(b)
+
+
+def test_memory_is_capped_without_a_store_and_keeps_the_most_recent():
+    linker = Linker(config=LinkerConfig(max_incidents=50))
+    days = [D(2020, 1, 1) + dt.timedelta(days=n) for n in range(200)]
+    run(linker, [article(f"u{n}", day, mention(itype="atm_theft", town=f"Hamlet {n}", force="durham", date=day))
+                 for n, day in enumerate(days)])
+    kept = linker.incidents
+    assert len(kept) == 50
+    assert {i.date for i in kept.values()} == set(days[-50:])

@@ -132,6 +132,15 @@ def test_page_not_html(served):
     assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
 
 
+def test_ids_that_need_quoting_round_trip():
+    nt = NewsroomThread([{"id": "x/1 a", "source": "S", "title": "T", "text": "Body text."}])
+    with nt as base, httpx.Client(timeout=5) as client:
+        link = items_of(client.get(f"{base}/feeds/s.xml").content)[0]["link"]
+        assert link.endswith("/s/x%2F1%20a.html")
+        assert client.get(link).status_code == 200
+        assert nt.newsroom.article_for_url(link)["id"] == "x/1 a"
+
+
 def test_bad_corpus_and_unknown_fault():
     with pytest.raises(ValueError, match="duplicate article id"):
         Newsroom([{"id": "x", "source": "s"}, {"id": "x", "source": "s"}])

@@ -63,9 +63,9 @@ async def test_poll_finds_items_as_plain_text_with_canonical_urls(room, tmp_path
         it = items[0]
         assert it.url == room.page_url("n1") and it.article_id.startswith("a-") and it.feed_id == north.id
         assert it.published is not None and it.published.date().isoformat() == "2026-03-01"
-        assert "tractor" in it.summary and it.source == "127.0.0.1"
+        assert "tractor" in it.summary and it.source == "Northtown Gazette"  # the RSS <source> name
         st = state.feed_state(north.id)
-        assert st.last_outcome == "ok" and st.etag and st.items_new == 3 and st.consecutive_errors == 0
+        assert st.last_outcome == "ok" and st.items_new == 3 and st.consecutive_errors == 0
         ua = [r.headers.get("User-Agent") for r in room.requests if r.path.startswith("/feeds/")][0]
         assert ua.startswith("cashwatch/") and "https://example.org/cashwatch-tests" in ua
     finally:
@@ -76,37 +76,58 @@ async def test_poll_finds_items_as_plain_text_with_canonical_urls(room, tmp_path
 async def test_unchanged_feed_costs_one_304(room, tmp_path):
     producer, state, (north, _) = make(room, tmp_path, tag="304")
     try:
-        assert len(await producer.poll_feed(north)) == 3
+        items = await producer.poll_feed(north)
+        assert len(items) == 3
+        # Items in flight, not yet stored: no validators kept (a 304 must not hide them after a crash),
+        # and a full GET does not emit them twice.
+        assert state.feed_state(north.id).etag is None
+        assert await producer.poll_feed(north) == [] and room.requests[-1].status == 200
+        for it in items:
+            state.mark_done(it)
+        assert await producer.poll_feed(north) == []  # all done: now the validators are kept
+        assert state.feed_state(north.id).etag
         before = room.hits(north.url)
         assert await producer.poll_feed(north) == []
-        assert room.hits(north.url) == before + 1
-        assert room.requests[-1].status == 304
+        assert room.hits(north.url) == before + 1 and room.requests[-1].status == 304
         st = state.feed_state(north.id)
         assert st.last_outcome == "not_modified" and st.not_modified == 1
-        # A new item changes the document: a full 200 again, with only the new item.
-        room.visible["Northtown Gazette"] = 2
-        room._changed["Northtown Gazette"] = time.time() + 1
-        await producer.poll_feed(north)  # 200 with fewer items: nothing new
-        room.release(1, "Northtown Gazette")
-        room._changed["Northtown Gazette"] = time.time() + 2
-        assert await producer.poll_feed(north) == []  # n3 is still in flight: never emitted twice
+        room.release(1, "Northtown Gazette")  # already all visible: nothing changes, still 304
+        assert await producer.poll_feed(north) == [] and room.requests[-1].status == 304
     finally:
         await producer.aclose()
         state.close()
 
 
-async def test_seen_only_after_mark_done_across_restarts(room, tmp_path):
+async def test_new_item_after_304_is_found(tmp_path):
+    room = Newsroom(CORPUS, base_feed_items=1)
+    await room.start()
+    producer, state, (north, _) = make(room, tmp_path, tag="304new")
+    try:
+        first = await producer.poll_feed(north)
+        state.mark_done(first[0])
+        await producer.poll_feed(north)
+        assert await producer.poll_feed(north) == [] and room.requests[-1].status == 304
+        room.release(1, "Northtown Gazette")
+        new = await producer.poll_feed(north)
+        assert [i.url for i in new] == [room.page_url("n2")]
+    finally:
+        await producer.aclose()
+        state.close()
+        await room.stop()
+
+
+async def test_crash_before_store_loses_nothing(room, tmp_path):
     producer, state, (north, _) = make(room, tmp_path, tag="restart")
     items = await producer.poll_feed(north)
     assert len(items) == 3
-    state.mark_done(items[0])  # only the first one's analysis was stored before the "crash"
+    state.mark_done(items[0])  # only the first one's analysis was stored before the "kill -9"
     await producer.aclose()
     state.close()
-    producer, state, (north, _) = make(room, tmp_path, tag="restart")
+    producer, state, (north, _) = make(room, tmp_path, tag="restart")  # a new process, same store
     try:
-        state.save_feed_state(state.feed_state(north.id).__class__(feed_id=north.id))  # forget the ETag
         again = await producer.poll_feed(north)
         assert [i.article_id for i in again] == [i.article_id for i in items[1:]]
+        assert room.requests[-1].status == 200  # no 304 hid them
     finally:
         await producer.aclose()
         state.close()
@@ -353,3 +374,39 @@ async def test_run_emits_each_new_item_once_as_it_appears(tmp_path):
         await producer.aclose()
         state.close()
         await room.stop()
+
+
+@pytest.mark.parametrize("per_host, min_s, max_s", [(1, 1.15, 9.0), (4, 0.0, 0.95)])
+async def test_per_host_concurrency_limit(room, tmp_path, per_host, min_s, max_s):
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>One</title>'
+            b'<link>https://news.example/one</link></item></channel></rss>')
+    feeds = []
+    for i in range(4):
+        name = f"slow-{per_host}-{i}.xml"
+        feeds.append(FeedConfig(id=f"slow-{per_host}-{i}", url=room.add_raw_feed(name, body, "application/rss+xml"),
+                                poll_interval_s=60))
+        room.set_fault(name, "slow", delay_s=0.3)
+    producer, state, _ = make(room, tmp_path, feeds=feeds, http={"per_host_concurrency": per_host, "read_timeout_s": 5})
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(producer.poll_feed(f) for f in feeds))
+        assert min_s <= time.monotonic() - started <= max_s
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_next_poll_is_jittered_around_the_interval(room, tmp_path):
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    feeds = [FeedConfig(id=f"jitter-{i}", url=room.add_raw_feed(f"j{i}.xml", body, "application/rss+xml"),
+                        poll_interval_s=100) for i in range(8)]
+    producer, state, _ = make(room, tmp_path, feeds=feeds, http={"jitter_fraction": 0.2})
+    try:
+        await asyncio.gather(*(producer.poll_feed(f) for f in feeds))
+        delays = [state.feed_state(f.id).next_due - state.feed_state(f.id).last_polled for f in feeds]
+        assert all(80 <= d <= 120 for d in delays)
+        assert len({round(d, 3) for d in delays}) > 1  # not all feeds at the same instant
+        assert all(state.feed_state(f.id).last_outcome == "empty" for f in feeds)
+    finally:
+        await producer.aclose()
+        state.close()

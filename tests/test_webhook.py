@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import sys
 import textwrap
@@ -155,8 +154,7 @@ async def test_kill_9_after_send_before_record_resends_the_same_key(rx, db, tmp_
     sink.close()
 
     rx.set_mode("hang")
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SENDER, str(cfg), db, env=env,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SENDER, str(cfg), db,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         await rx.wait_for(lambda r: len(r.processed) == 1, timeout=20)
@@ -372,3 +370,52 @@ def test_receiver_thread_for_sync_callers(db):
         assert alerting.verify_signature(SECRET, req.body, req.headers[alerting.TIMESTAMP_HEADER],
                                          req.headers[alerting.SIGNATURE_HEADER])
         sink.close()
+
+
+def test_subscriptions_test_sends_one_signed_test_alert(tmp_path):
+    with ReceiverThread(secret=SECRET) as rt:
+        cfg = tmp_path / "cashwatch.yaml"
+        cfg.write_text(yaml.safe_dump({
+            "store_path": str(tmp_path / "cw.db"), "http": {"allow_hosts": ["127.0.0.1"]},
+            "subscriptions": [{"name": "depots", "url": rt.url, "secret": SECRET, "types": ["cit_robbery"],
+                               "circle": {"lat": 53.48, "lon": -2.24, "km": 30}}]}))
+        r = CliRunner().invoke(app, ["subscriptions", "test", "depots", "--config", str(cfg)], env={})
+        assert r.exit_code == 0, r.output
+        assert "matches: created" in r.output and "HTTP 200" in r.output
+        rt.wait_for(lambda rx: len(rx.processed) == 1, 5)
+        (req,) = rt.requests
+        assert req.signature == "valid" and req.key.startswith("test-") and req.headers["X-Cashwatch-Test"] == "1"
+        assert req.json()["incident"]["type"] == "cit_robbery"
+        assert SECRET not in r.output
+
+
+async def test_alerts_of_a_removed_subscription_are_dead_lettered_not_stuck(rx, db):
+    both = settings_for(rx.url, [{"name": "old", "regions": ["north-west"]}, {"name": "new", "regions": ["north-west"]}])
+    sink = WebhookSink(both, db)
+    assert sink.enqueue([make_event("preston")]) == 2
+    sink.close()
+    sink = WebhookSink(settings_for(rx.url, [{"name": "new", "regions": ["north-west"]}]), db)
+    assert await sink.deliver_due() == 2
+    status = {d.subscription: (d.status, d.last_error) for d in sink.log.list()}
+    assert status == {"old": ("dead", "unknown_subscription"), "new": ("delivered", None)}
+    assert [r.subscription for r in rx.requests] == ["new"]
+    sink.close()
+
+
+def test_an_unusable_store_path_is_a_clear_store_error(tmp_path):
+    from cashwatch.errors import StoreError
+
+    with pytest.raises(StoreError, match="no-such-folder"):
+        WebhookSink(Settings(), str(tmp_path / "no-such-folder" / "cw.db"))
+
+
+@pytest.mark.parametrize("attempt, low, high", [
+    (1, 1.6, 2.4), (2, 3.2, 4.8), (3, 6.4, 9.6), (6, 48.0, 60.0 * 1.2), (7, 48.0, 72.0), (5000, 48.0, 72.0)])
+def test_default_backoff_schedule(db, attempt, low, high):
+    # defaults: 2 s doubling, capped at 60 s, ±20 % jitter: a receiver back after a 10-minute outage
+    # waits at most 72 s for its first alert, and a day of retries never overflows
+    sink = WebhookSink(Settings(), db)
+    delays = [sink._backoff(attempt) for _ in range(200)]
+    assert low <= min(delays) and max(delays) <= high
+    assert len(set(delays)) > 1  # jittered: many senders do not retry in lockstep
+    sink.close()

@@ -149,8 +149,9 @@ def add_subscription(
     name: str = typer.Argument(..., help="Unique name (letters, digits, . _ -)."),
     url: str = typer.Argument(..., help="Target URL (http/https; private addresses need http.allow_hosts)."),
     fmt: str = typer.Option("json", "--format", help="json, slack or teams."),
-    secret: Optional[str] = typer.Option(None, "--secret", envvar="CASHWATCH_SUBSCRIPTION_SECRET",
-                                         help="HMAC secret (or set CASHWATCH_SUBSCRIPTION_SECRET)."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="HMAC secret (visible in the process list: "
+                                         "prefer --secret-env or --generate-secret)."),
+    secret_env: Optional[str] = typer.Option(None, "--secret-env", help="Read the secret from this environment variable."),
     generate_secret: bool = typer.Option(False, "--generate-secret", help="Make a random secret and print it once."),
     region: list[str] = typer.Option([], "--region", help="Region id (repeatable)."),
     force: list[str] = typer.Option([], "--force", help="Police force id (repeatable)."),
@@ -176,6 +177,10 @@ def add_subscription(
         _fail(f"{path}: 'subscriptions' must be a list")
     if any(isinstance(s, dict) and s.get("name") == name for s in subs):
         _fail(f"{path}: a subscription named {name!r} already exists (remove it first)")
+    if secret_env:
+        secret = os.environ.get(secret_env)
+        if not secret:
+            _fail(f"--secret-env: the environment variable {secret_env} is not set or empty")
     if generate_secret:
         secret = _secrets.token_urlsafe(32)
     entry: dict[str, Any] = {"name": name, "url": url, "format": fmt}

@@ -46,6 +46,8 @@ def _pick(seed: bytes, salt: str, n: int) -> int:
 
 
 def _site_name(site: str) -> str:
+    if " " in site.strip():  # already a display name ("Hilltop News")
+        return " ".join(site.split())
     host = site.split("//")[-1].split("/")[0].removeprefix("www.")
     stem = host.split(".")[0] if host else "newsroom"
     return " ".join(part.capitalize() for part in stem.replace("_", "-").split("-")) or "Newsroom"
@@ -274,17 +276,18 @@ def _police(article: dict, name: str, others: Sequence[dict], seed: bytes) -> st
                        + "".join(f"<li>{_a(u, t)}</li>" for u, t in latest) + "</ul></div>")
     return (
         "<body>" + _cookie_banner(name)
-        + f'<div class="emergency">In an emergency always call 999. To report a crime call 101 or use the online form.</div>'
+        + '<div class="alert-banner">In an emergency always call 999. To report a crime call 101 or use the online form.</div>'
         + _nav(name)
         + '<div id="content"><div class="news-item">' + head_html + posted
         + "".join(f"<p>{escape(p)}</p>" for p in paras)
-        + '<div class="report-box"><h3>Can you help?</h3><p>If you have information, contact us online or call 101. '
+        + _share() + "</div>"
+        + '<div class="callout"><h3>Can you help?</h3><p>If you have information, contact us online or call 101. '
         "You can also contact Crimestoppers anonymously on 0800 555 111.</p></div>"
-        + _share() + "</div>" + latest_html + "</div>" + _footer(name) + "</body>"
+        + latest_html + "</div>" + _footer(name) + "</body>"
     )
 
 
-_TEMPLATES: dict[str, Callable[[dict, str, Sequence[dict], bytes], str]] = {
+TEMPLATES: dict[str, Callable[[dict, str, Sequence[dict], bytes], str]] = {
     "regional": _regional, "broadcaster": _broadcaster, "police": _police,
 }
 
@@ -297,7 +300,7 @@ def template_for(site: str) -> str:
     return ("regional", "broadcaster")[_pick(host.encode(), "template", 2)]
 
 
-def render_article_page(article: dict, site: str, others: list[dict]) -> str:
+def render_article_page(article: dict, site: str, others: list[dict], template: str | None = None) -> str:
     """Render ``article`` as a full news-site HTML page of ``site``.
 
     ``article``: a corpus record (``id``, ``url``, ``source``, ``published`` ISO date or None,
@@ -307,6 +310,7 @@ def render_article_page(article: dict, site: str, others: list[dict]) -> str:
     and the related / most-read lists (articles without a title are skipped). The story itself
     appears once, as the ``<h1>`` and one ``<p>`` per paragraph, HTML-escaped; missing fields give
     a page without that part (no title: no ``<h1>``; no date: no date markup), never an error.
+    ``template`` forces one of :data:`TEMPLATES` (default: :func:`template_for` the site).
     """
     seed = str(article.get("id") or article.get("url") or article.get("title") or "").encode()
     name = _site_name(site or str(article.get("source") or ""))
@@ -314,5 +318,5 @@ def render_article_page(article: dict, site: str, others: list[dict]) -> str:
     paras = _paragraphs(article.get("text", ""))
     description = (paras[0][:157] + "...") if paras and len(paras[0]) > 160 else (paras[0] if paras else title)
     iso, _day = _day_text(article.get("published"))
-    body = _TEMPLATES[template_for(site or "")](article, name, others, seed)
+    body = TEMPLATES[template or template_for(site or "")](article, name, others, seed)
     return ("<!DOCTYPE html>\n" f'<html lang="en-GB">{_head(title, name, article, iso, description)}{body}</html>\n')

@@ -269,11 +269,13 @@ class ReceiverThread:
     def resume(self) -> None:
         self._call(self.receiver.resume())
 
+    # Set directly, not via the loop: an attribute store and deque.extend are atomic, and the next
+    # request is then sure to see the new behaviour.
     def set_mode(self, mode: Mode) -> None:
-        self._loop.call_soon_threadsafe(self.receiver.set_mode, mode)
+        self.receiver.set_mode(mode)
 
     def script(self, *modes: Mode) -> None:
-        self._loop.call_soon_threadsafe(self.receiver.script, *modes)
+        self.receiver.script(*modes)
 
     @property
     def url(self) -> str:
@@ -312,9 +314,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--secret", default=None, help="verify signatures with this secret")
     ap.add_argument("--mode", default="ok", help="ok, error, hang, throttle or a status code")
+    ap.add_argument("--jsonl", action="store_true", help="print one JSON object per processed request "
+                    "(key, subscription, event, incident_id, signature, received_at) instead of a text line")
     args = ap.parse_args(argv)
 
     def show(rec: ReceivedRequest) -> None:
+        if args.jsonl:
+            try:
+                incident_id = rec.json().get("incident", {}).get("id")
+            except (ValueError, AttributeError):
+                incident_id = None
+            print(json.dumps({"key": rec.key, "subscription": rec.subscription, "event": rec.event,
+                              "incident_id": incident_id, "signature": rec.signature, "received_at": rec.received_at,
+                              "duplicate": not rec.processed}), flush=True)
+            return
         try:
             inc = rec.json().get("incident", {})
             what = f"{inc.get('type')} {inc.get('town')} ({inc.get('force')}, {inc.get('region')})"
@@ -326,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         mode: Mode = int(args.mode) if args.mode.isdigit() else args.mode
         rx = WebhookReceiver(secret=args.secret, host=args.host, port=args.port, on_request=show)
         rx.set_mode(mode)
-        print(f"listening on {await rx.start()}", flush=True)
+        url = await rx.start()
+        print(json.dumps({"listening": url}) if args.jsonl else f"listening on {url}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:

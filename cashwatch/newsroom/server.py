@@ -3,7 +3,8 @@
 Given a corpus of articles (dicts with ``id, url, source, published, title, text``), it serves
 
 - one RSS 2.0 feed per source at ``/feeds/<source slug>.xml``: the visible items, newest first, each
-  with ``guid``, ``link``, ``title``, ``description`` and ``pubDate``; ``ETag`` and ``Last-Modified``
+  with ``guid``, ``link``, ``title``, ``description``, ``pubDate`` and ``<source>`` (the corpus source
+  name, which the producer takes as the item's publisher); ``ETag`` and ``Last-Modified``
   headers, answering ``If-None-Match`` / ``If-Modified-Since`` with ``304``;
 - one HTML page per article at ``/<source slug>/<article id>.html``, rendered by
   :func:`cashwatch.newsroom.pages.render_article_page` (real-world boilerplate around the story;
@@ -60,6 +61,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
@@ -186,6 +188,7 @@ class Newsroom:
         self._hits: Counter[str] = Counter()
         self._changed: dict[str, float] = {s: time.time() for s in self.by_source}
         self._page_cache: dict[str, str] = {}
+        self._feed_cache: dict[str, tuple] = {}  # source -> (what it depends on, body, encoding, charset)
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
         self._release_task: asyncio.Task | None = None
@@ -240,13 +243,14 @@ class Newsroom:
         return {s: self.feed_url(s) for s in self.by_source}
 
     def page_url(self, article_id: str) -> str:
+        """``<base>/<source slug>/<article id, percent-encoded>.html``."""
         a = self.articles[article_id]
-        return f"{self.base_url}/{self.slugs[a['source']]}/{article_id}.html"
+        return f"{self.base_url}/{self.slugs[a['source']]}/{quote(article_id, safe='')}.html"
 
     def article_for_url(self, url: str) -> dict | None:
         """The corpus article a page URL serves (None if it is not one of ours)."""
         m = re.search(r"/([^/]+)/([^/]+)\.html$", url.split("?", 1)[0].split("#", 1)[0])
-        return self.articles.get(m.group(2)) if m else None
+        return self.articles.get(unquote(m.group(2))) if m else None
 
     def visible_articles(self, source: str) -> list[dict]:
         """The visible items of a feed, oldest first."""
@@ -391,7 +395,11 @@ class Newsroom:
         sent = await self._common_faults(request, faults, "feed")
         if sent is not None:
             return sent
-        body, encoding, declared = self._feed_xml(source, faults)
+        key = (self.visible[source], repr(sorted(faults.items())), self.feed_window, self.base_url)
+        cached = self._feed_cache.get(source)
+        if cached is None or cached[0] != key:
+            cached = self._feed_cache[source] = (key, *self._feed_xml(source, faults))
+        _, body, encoding, declared = cached
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         last_modified = email.utils.formatdate(int(self._changed[source]), usegmt=True)
         headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=60"}
@@ -442,6 +450,7 @@ class Newsroom:
                 p.append(f"<link>{xml_escape(self.page_url(a['id']))}</link>")
                 p.append(f'<guid isPermaLink="{"false" if "duplicate_guids" in faults else "true"}">{xml_escape(guid)}</guid>')
             p.append(f"<description>{xml_escape(summary)}</description>")
+            p.append(f'<source url="{xml_escape(self.feed_url(source))}">{xml_escape(source)}</source>')
             when = _date_of(a)
             if when is not None and "no_date" not in faults:
                 p.append(f"<pubDate>{email.utils.format_datetime(when.astimezone(dt.timezone.utc), usegmt=True)}</pubDate>")

@@ -5,12 +5,13 @@
 #     the protocol versions Kafka 4 kept.
 #   Elasticsearch 9.x needs Java 21+ and the installed elasticsearch-py 9.x client sends
 #     compatible-with=9, so the server must be 9.x.
-# Override any of these from the environment.
+# Override any of these from the environment (DEPLOY_LOCAL_* rather than CASHWATCH_*: that prefix
+# is the application's configuration override and would be rejected there as an unknown field).
 set -euo pipefail
 
 LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-: "${CASHWATCH_LOCAL_CACHE:=$LOCAL_DIR/.cache}"
-: "${CASHWATCH_LOCAL_RUN:=$LOCAL_DIR/run}"
+: "${DEPLOY_LOCAL_CACHE:=$LOCAL_DIR/.cache}"
+: "${DEPLOY_LOCAL_RUN:=$LOCAL_DIR/run}"
 : "${KAFKA_VERSION:=4.1.1}"
 : "${SCALA_VERSION:=2.13}"
 : "${ES_VERSION:=9.5.0}"
@@ -28,11 +29,11 @@ java_major() {
 }
 
 # find_java MIN_MAJOR -> prints a JAVA_HOME whose java is at least MIN_MAJOR, or fails.
-# Order: $CASHWATCH_JAVA_HOME, $JAVA_HOME, then every JDK under /usr/lib/jvm and /opt (newest first).
+# Order: $DEPLOY_LOCAL_JAVA_HOME, $JAVA_HOME, then every JDK under /usr/lib/jvm and /opt (newest first).
 find_java() {
   local min="$1" cand major
   local -a cands=()
-  [[ -n "${CASHWATCH_JAVA_HOME:-}" ]] && cands+=("$CASHWATCH_JAVA_HOME")
+  [[ -n "${DEPLOY_LOCAL_JAVA_HOME:-}" ]] && cands+=("$DEPLOY_LOCAL_JAVA_HOME")
   [[ -n "${JAVA_HOME:-}" ]] && cands+=("$JAVA_HOME")
   while IFS= read -r cand; do cands+=("$cand"); done < <(ls -d /usr/lib/jvm/*/ /opt/*/ /opt/java/*/ 2>/dev/null | sed 's:/$::' | sort -rV)
   if command -v java >/dev/null 2>&1; then

@@ -9,11 +9,11 @@
 #
 # The integ-test-zip has no bundled JDK: ES_JAVA_HOME is set to a Java 21+ found on the machine.
 # Elasticsearch refuses to run as root, so as root it runs as the system user $ES_USER (created on
-# first use). State lives in $CASHWATCH_LOCAL_RUN/elasticsearch: config/, data/, logs/, pid, port.
+# first use). State lives in $DEPLOY_LOCAL_RUN/elasticsearch: config/, data/, logs/, pid, port.
 # A restart reuses the port and the data (tests stop and start it to simulate an outage).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-RUN="$CASHWATCH_LOCAL_RUN/elasticsearch"
+RUN="$DEPLOY_LOCAL_RUN/elasticsearch"
 PIDFILE="$RUN/pid"
 
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
@@ -27,7 +27,7 @@ start() {
   if running; then url | sed 's/^/url=/'; return 0; fi
   local home java_home port tport
   home="$("$LOCAL_DIR/fetch.sh" elasticsearch)"
-  java_home="$(find_java 21)" || die "Elasticsearch $ES_VERSION needs Java 21+; none found (set CASHWATCH_JAVA_HOME)"
+  java_home="$(find_java 21)" || die "Elasticsearch $ES_VERSION needs Java 21+; none found (set DEPLOY_LOCAL_JAVA_HOME)"
   mkdir -p "$RUN/data" "$RUN/logs" "$RUN/tmp" "$RUN/config"
   if [[ -f "$RUN/port" && -f "$RUN/transport_port" ]]; then
     port="$(cat "$RUN/port")"; tport="$(cat "$RUN/transport_port")"

@@ -3,7 +3,7 @@
 #
 #   deploy/local/fetch.sh [kafka|elasticsearch|all]
 #
-# Results land in $CASHWATCH_LOCAL_CACHE (deploy/local/.cache): kafka-<ver>/libs/*.jar and
+# Results land in $DEPLOY_LOCAL_CACHE (deploy/local/.cache): kafka-<ver>/libs/*.jar and
 # elasticsearch-<ver>/ (unzipped). Maven's own repository (~/.m2) is reused, so a second fetch is
 # offline; a finished fetch leaves a .complete marker and is skipped next time.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -12,7 +12,7 @@ command -v mvn >/dev/null || die "Maven (mvn) is not installed: apt-get install 
 MVN=(mvn -B -q -ntp)
 
 fetch_kafka() {
-  local dest="$CASHWATCH_LOCAL_CACHE/kafka-$KAFKA_VERSION"
+  local dest="$DEPLOY_LOCAL_CACHE/kafka-$KAFKA_VERSION"
   [[ -f "$dest/.complete" ]] && { echo "$dest"; return 0; }
   log "fetching org.apache.kafka:kafka_$SCALA_VERSION:$KAFKA_VERSION and its runtime dependencies"
   rm -rf "$dest"; mkdir -p "$dest"
@@ -37,7 +37,7 @@ POM
 }
 
 fetch_elasticsearch() {
-  local dest="$CASHWATCH_LOCAL_CACHE/elasticsearch-$ES_VERSION"
+  local dest="$DEPLOY_LOCAL_CACHE/elasticsearch-$ES_VERSION"
   [[ -f "$dest/.complete" ]] && { echo "$dest"; return 0; }
   log "fetching org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"
   rm -rf "$dest" "$dest.zipdir"; mkdir -p "$dest.zipdir"
@@ -52,7 +52,7 @@ fetch_elasticsearch() {
   echo "$dest"
 }
 
-mkdir -p "$CASHWATCH_LOCAL_CACHE"
+mkdir -p "$DEPLOY_LOCAL_CACHE"
 case "${1:-all}" in
   kafka) fetch_kafka ;;
   elasticsearch) fetch_elasticsearch ;;

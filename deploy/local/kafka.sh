@@ -7,11 +7,11 @@
 #   deploy/local/kafka.sh status   # prints the bootstrap address, exit 1 when not running
 #   deploy/local/kafka.sh clean    # stop and delete the run folder (data and logs)
 #
-# State lives in $CASHWATCH_LOCAL_RUN/kafka (default deploy/local/run/kafka): server.properties,
+# State lives in $DEPLOY_LOCAL_RUN/kafka (default deploy/local/run/kafka): server.properties,
 # data/, kafka.log, pid, port. A restart reuses the port and the data. KAFKA_PORT pins the port.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-RUN="$CASHWATCH_LOCAL_RUN/kafka"
+RUN="$DEPLOY_LOCAL_RUN/kafka"
 PIDFILE="$RUN/pid"
 
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
@@ -20,7 +20,7 @@ start() {
   if running; then echo "bootstrap=127.0.0.1:$(cat "$RUN/port")"; return 0; fi
   local home java_home port cport cluster_id
   home="$("$LOCAL_DIR/fetch.sh" kafka)"
-  java_home="$(find_java 17)" || die "Kafka $KAFKA_VERSION needs Java 17+; none found (set CASHWATCH_JAVA_HOME)"
+  java_home="$(find_java 17)" || die "Kafka $KAFKA_VERSION needs Java 17+; none found (set DEPLOY_LOCAL_JAVA_HOME)"
   mkdir -p "$RUN"
   if [[ -f "$RUN/port" && -f "$RUN/controller_port" && -d "$RUN/data" ]]; then
     port="$(cat "$RUN/port")"; cport="$(cat "$RUN/controller_port")"

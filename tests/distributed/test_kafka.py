@@ -44,6 +44,7 @@ def test_topics_are_created_with_partitions_and_retention_from_config(kafka_boot
         assert {n: len(meta[n]["partitions"]) for n in names} == {n: 3 for n in names}
         pages = topic_name(cfg, "pages")
         entries = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, pages)])["topic"][pages]
+        entries = {k: v["value"] for k, v in entries.items()}
         assert entries["retention.ms"] == "3600000"
         assert entries["max.message.bytes"] == "200000"
         assert entries["compression.type"] == "gzip"

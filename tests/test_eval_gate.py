@@ -1,0 +1,41 @@
+"""Quality gate: the analyser's scores on the labelled dev set must not fall below pinned floors.
+
+The floors live in ``tests/eval_baseline.json`` with the sha256 of the corpus they were measured
+on, so a changed corpus is noticed instead of silently moving the bar. Runs the shared scorer
+(``shared/eval/score.py``) on ``cashwatch analyse`` exactly as CI and the README do. Skipped when
+the shared folder (a sibling of the repo) is absent.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+BASELINE = Path(__file__).resolve().parent / "eval_baseline.json"
+
+
+def _cashwatch() -> str:
+    beside = Path(sys.executable).with_name("cashwatch")
+    return str(beside) if beside.exists() else (shutil.which("cashwatch") or "cashwatch")
+
+
+def test_dev_scores_stay_above_floors(tmp_path):
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
+    corpus = SHARED / baseline["corpus"]
+    scorer = SHARED / "eval" / "score.py"
+    if not corpus.exists() or not scorer.exists():
+        pytest.skip(f"labelled corpus not found at {corpus} (the shared folder is a sibling of the repo)")
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()
+    assert digest == baseline["sha256"], (
+        f"{corpus} changed (sha256 {digest}); re-measure the floors and update {BASELINE.name}")
+    mins = [arg for k, v in baseline["floors"].items() for arg in ("--min", f"{k}={v}")]
+    proc = subprocess.run(
+        [sys.executable, str(scorer), str(corpus), "--run", f"{_cashwatch()} analyse", *mins],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, f"scores below the floors in {BASELINE.name}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
