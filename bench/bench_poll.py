@@ -9,9 +9,7 @@ the per-host and the total request limit of the producer. Three cycles, timed en
 1. every feed has ``--items`` new items: poll and parse all feeds (no page fetches);
 2. the same from a fresh state, plus fetching every new item's page and handing it on
    (``Producer.poll_and_emit`` into a queue whose consumer marks each item done);
-3. the next poll after those items are stored: a full GET that finds nothing new (validators are kept
-   only once every item of a document is stored, so a crash can never hide an item behind a 304);
-4. nothing changed: every feed answers 304.
+3. nothing changed: every feed answers 304.
 """
 from __future__ import annotations
 
@@ -97,9 +95,6 @@ async def run(base: str, n_feeds: int, concurrency: int, tmp: Path) -> dict:
     st2 = ProducerState(s2.store_path)
     p2 = Producer(s2, st2)
     figures["new_with_pages"] = await cycle(p2, feeds, pages=True, state=st2)
-    # Validators are kept only once every item of a document is stored, so the first poll after new
-    # items is a full GET that finds nothing new; from then on an unchanged feed costs one 304.
-    figures["settle_full_get"] = await cycle(p2, feeds, pages=False, state=st2)
     figures["all_304"] = await cycle(p2, feeds, pages=False, state=st2)
     not_modified = sum(s.not_modified for s in st2.all_feed_states())
     await p2.aclose()
@@ -146,7 +141,6 @@ def main(argv: list[str] | None = None) -> int:
           f"newsroom in its own process on loopback")
     for key, label, unit in (("new_poll_only", "each has 20 new items: poll + parse", "new items"),
                              ("new_with_pages", "each has 20 new items: poll + parse + fetch every page", "pages"),
-                             ("settle_full_get", "next poll, items all stored: full GET, nothing new", "new items"),
                              ("all_304", "nothing new: every feed answers 304", "new items")):
         seconds, count = figures[key]
         print(f"  {label:<58} {seconds:7.2f} s  ({count} {unit}, {1000 * seconds / n:6.2f} ms/feed)")

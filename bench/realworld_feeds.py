@@ -36,7 +36,7 @@ class PerDocumentState(ProducerState):
     """Producer state whose in-flight set is per feed: many fixtures share links such as
     ``http://example.com/``, and the real cross-feed dedup would hide their items from the checks."""
 
-    def claim_many(self, items):
+    def claim_many(self, items, feed_id=None):
         taken = []
         with self._lock:
             for item in items:

@@ -55,6 +55,8 @@ _ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|ro
 _POLICE_REF = re.compile(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                          r"\b(?:of|on|dated)\s+(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
+_EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|"
+                         r"blasts?|heists?)\b")
 _NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:incident|raid|attack)|also|earlier|"
                         r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
                         r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
@@ -289,6 +291,10 @@ class Analyser:
                         close = [p for p in m.places if _km(p, parent) < 25]
                         place = close[0] if close else Place(m.name, parent.country, parent.lat, parent.lon, 0,
                                                              parent.force, parent.area)
+                        if place.force != parent.force and parent.country == "GB":
+                            # near a force border the text's "Burwell, Cambridge" beats the county guess
+                            place = Place(place.name, "GB", place.lat, place.lon, place.population,
+                                          parent.force, parent.area)
                 if place is None:
                     continue
                 if near is not None and near.force and place.country == "GB" and place.force != near.force:
@@ -312,6 +318,12 @@ class Analyser:
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
+            if not s.attack and current is not None and _EVENT_WORD.search(s.text.lower()) and \
+                    _NEW_EVENT.search(s.text.lower()):
+                place, area, is_scene = self._scene(s, ctx)
+                if place is not None and is_scene:
+                    # "a fourth raid took place at the Co-op in Burwell": another attack of the story
+                    s.attack = C.AttackSentence(None, False, None)
             if not s.attack:
                 if current is not None and _ANAPHOR.search(s.text.lower()) and s.index - current.sentences[-1].index <= 3:
                     current.support.append(s)
@@ -386,6 +398,8 @@ class Analyser:
         if place is not None:
             town, force, country, lat, lon = place.name, place.force, place.country, place.lat, place.lon
         elif g.area is not None:
+            if kind == "court":
+                return None  # a case placed only by county ("in Greater Manchester"): no scene to report
             force, country = g.area.force, g.area.country
         else:
             if kind == "court":

@@ -53,7 +53,8 @@ ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid
                     r"prised|prised|jemmied|cut\s+(?:into|open|through)|rob(?:bed|bery|beries|bers?|bing)?|"
                     r"snatch(?:ed|es|ing)?|grabb?(?:ed|ing)|heist|hold[- ]?up|held\s+up|ambush(?:ed)?|"
                     r"attack(?:ed|s|ing)?|target(?:ed|ing)|hit|struck|smash(?:ed|ing)?|rammed|ramming|"
-                    r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*)\b")
+                    r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*|pounced|"
+                    r"threaten(?:ed|ing)|confronted|menaced|(?:knife|gun)-?point)\b")
 ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[- ]?raid\w*|ripp(?:ed|ing)|"
                            r"tor[en]|dragg(?:ed|ing)|pull(?:ed|ing)\s+(?:out|from)|blown|blew|blast|explo\w+|"
                            r"bro(?:ke|ken)\s+(?:into|open)|break[- ]?in|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"

@@ -191,6 +191,9 @@ def prune_tree(tree: HtmlElement, rules: Iterable[str] | None = None) -> HtmlEle
 
 # --- line rules -------------------------------------------------------------------------------
 
+# Prompts, promotions and credits are one short line; longer lines are story paragraphs.
+MAX_RULE_LINE_CHARS = 200
+
 # A line that only points elsewhere: "READ MORE: ...", "Related: ...", "SEE ALSO ...".
 _LINE_PROMO = re.compile(
     r"^\s*(?:[-–—•*]\s*)?(?:read|see|watch|listen to)\s+(?:more|also|next)\b\s*[:|>\-–—.]?"
@@ -207,9 +210,7 @@ _LINE_PROMPT = re.compile(
     r"thanks? (?:you )?for signing up|thank you for subscribing|there was an error processing your subscription|"
     r"enter your email\b|we use cookies\b|this site uses cookies\b|accept (?:all )?cookies\b|"
     r"comments?(?: \(\d+\))?\s*$|\d+ comments?\s*$|have your say\b|leave a comment\b|"
-    r"advertisement\s*$|story continues below\b|"
-    r"(?:posted|published|updated|last updated|first published)\s*(?:on\b|at\b|:)|"
-    r"(?:posted|published|updated|last updated|first published)\s*$)",
+    r"advertisement\s*$|story continues below\b)",
     re.IGNORECASE,
 )
 # Picture captions and credits that survive as text: "Picture: Jane Smith", "(Image: PA)",
@@ -221,7 +222,18 @@ _LINE_CREDIT = re.compile(
 )
 
 
+# "Posted on Friday 20 November 2026", "Updated: 10:42 GMT", "Published 3 hours ago": the page's
+# dateline. Only short lines that go on with a date or time (a story sentence may start "Posted on
+# social media ...").
+_LINE_DATELINE = re.compile(
+    r"^\s*(?:posted|published|updated|last updated|first published|date)\s*(?:on|at|:)?\s*"
+    r"(?:\d|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|$)",
+    re.IGNORECASE,
+)
+
+
 LINE_RULES = {
+    "dateline_lines": lambda line: len(line) <= 80 and bool(_LINE_DATELINE.match(line)),
     "promo_lines": lambda line: bool(_LINE_PROMO.match(line)),
     "prompt_lines": lambda line: bool(_LINE_PROMPT.match(line)),
     "credit_lines": lambda line: bool(_LINE_CREDIT.match(line)),
@@ -239,8 +251,8 @@ def line_rule_for(line: str) -> str | None:
 def clean_body(text: str) -> str:
     """Drop non-story lines from extracted ``text``; keeps the order and wording of the rest.
 
-    Long lines (> 300 chars) are never dropped by a line rule: a paragraph that merely starts
-    with "Subscribe" or "Related" is story text. Leading and trailing blank lines go too.
+    Long lines (> MAX_RULE_LINE_CHARS) are never dropped by a line rule: a paragraph that merely
+    starts with "Subscribe" or "Related" is story text; prompts and promotions are short. Leading and trailing blank lines go too.
     """
-    kept = [ln for ln in text.split("\n") if len(ln) > 300 or line_rule_for(ln) is None]
+    kept = [ln for ln in text.split("\n") if len(ln) > MAX_RULE_LINE_CHARS or line_rule_for(ln) is None]
     return "\n".join(kept).strip()

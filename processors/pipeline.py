@@ -10,6 +10,7 @@ from datetime import datetime
 from cashwatch.models import Analysis, Article, IncidentEvent
 from cashwatch.processors.analyse import Analyser
 from cashwatch.processors.link import IncidentLookup, Linker
+from cashwatch.processors.linking_text import text_signature
 
 
 class AnalysisPipeline:
@@ -20,4 +21,8 @@ class AnalysisPipeline:
 
     def process(self, article: Article, now: datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
         analysis = self.analyser.analyse(article)
+        if analysis.text_signature is None and analysis.incidents:
+            # near-duplicate detection of syndicated copies (MinHash over the title and body)
+            sig = text_signature(f"{article.title}\n{article.text}")
+            analysis = analysis.model_copy(update={"text_signature": sig})
         return self.linker.link(analysis, now=now)

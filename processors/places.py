@@ -75,7 +75,8 @@ chris graham richard michael david paul peter mary lloyds barclays halifax natio
 asda aldi lidl morrisons sainsbury co-op spar londis nisa texaco shell esso bp costa subway boots
 garda gardai crimestoppers read more picture video photo image news update breaking live
 atm cash machine security guard van gang raid robbery one two three four five six first second
-christmas easter hospital university college school centre retail industry england scotland wales ireland britain uk british english scottish welsh irish
+christmas easter ford mercedes audi vauxhall volvo peugeot honda toyota nissan renault fiat skoda kia
+hyundai jaguar rover bentley porsche tesla citroen hospital university college school centre retail industry england scotland wales ireland britain uk british english scottish welsh irish
 detective inspector sergeant constable superintendent chief mr mrs ms miss dr det sgt insp supt dc ds
 di pc ps cctv jcb loomis g4s brinks securitas group sky bbc itv press association reuters
 post office
@@ -99,6 +100,17 @@ _NOT_SETTLEMENT_AFTER = re.compile(
     # a longer name we do not know ("Leigh Park", "Lostock Hall"): not the shorter place
     r"Park|Hall|End|Green|Heath|Cross|Bridge|Common|Gate|Vale|Grange|Barr|Shore|Moor|Marsh|Wood|Fields|"
     r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top)\b")
+_NEXT_CAP = re.compile(r" ([A-Z][a-z]+)\b")
+# capitalised words that may follow a town name without making it something else
+_PLACE_FOLLOWERS = frozenset("High Main Town City Market Police Constabulary Borough County Council Road Street Lane "
+                             "Avenue Way Drive Close Court Crown Magistrates Sheriff Crescent Terrace Gardens Grove Row "
+                             "Walk Place Square Parade Hospital Infirmary House Estate Retail Industrial Business "
+                             "Shopping Centre Prison University College School Airport Football Rovers United "
+                             "Echo Gazette Star Mercury Post Telegraph Chronicle Herald Times Argus Journal "
+                             "Advertiser Observer Evening Live News Park Hall End Green Heath Cross Bridge Common "
+                             "Gate Vale Grange Barr Shore Moor Marsh Wood Fields Lodge Valley Village Hill Mount "
+                             "Rise Bottom Top Tesco Sainsbury Asda Morrisons Aldi Lidl Spar Londis Nisa Post "
+                             "Co".split())
 _TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _CAP_TOKEN = re.compile(r"(?<![\w'’-])[A-Z\u00C0-\u00DE][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _NEXT_TOKEN = re.compile(r"\.? ([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*)")
@@ -281,6 +293,10 @@ class Gazetteer:
         if key in _ALLOW_STOP_PLACES:
             # "Sale", "March" only as a place when introduced as one
             return bool(_PREP.search(text[max(0, start - 40):start])) and not after.startswith(" Street")
+        nxt = _NEXT_CAP.match(after)
+        if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
+            # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
+            return False
         if _NOT_SETTLEMENT_AFTER.match(after):
             # "Stafford Street", "Morningside Court", "Preston Crown Court": a street, building or
             # court named after a place, not the scene

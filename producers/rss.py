@@ -12,9 +12,8 @@ HTML, or the fetch error) on ``out``. ``out`` is bounded: a slow consumer slows 
 The building blocks are public for the replay command, tests and benchmarks:
 
 - :meth:`Producer.poll_feed` - one conditional GET of one feed; returns the new items and updates
-  the feed's durable state. A document's ETag/Last-Modified are kept only once all its items are
-  done (stored), so a restart after a crash never gets a 304 that hides unstored items; an unchanged
-  feed whose items are all done costs one 304. It never raises for feed or network errors: the error is logged with
+  the feed's durable state. An unchanged feed costs one 304, except right after a restart that
+  left items of the feed emitted but unstored: then one full GET finds them again. It never raises for feed or network errors: the error is logged with
   the feed, URL and a bounded ``error_code``, counted (``cashwatch_feed_errors_total{feed,error_code}``,
   ``cashwatch_errors_total{stage="poll_feed"}``) and recorded in the feed state, and the feed backs off
   exponentially (``backoff_s``, ``next_due``, ``consecutive_errors`` in :class:`FeedState`), at least as
@@ -168,7 +167,9 @@ class Producer:
         Never raises for feed or network errors (see module docstring)."""
         st = self.state.feed_state(feed.id)
         headers: dict[str, str] = {}
-        if st.url == feed.url:  # validators belong to the URL they came from
+        # Validators belong to the URL they came from, and are not sent while items an earlier run
+        # emitted are still unstored (a 304 would hide them: see ProducerState.needs_full_get).
+        if st.url == feed.url and not self.state.needs_full_get(feed.id):
             if st.etag:
                 headers["If-None-Match"] = st.etag
             if st.last_modified:
@@ -220,12 +221,9 @@ class Producer:
             log.warning("feed_malformed_but_usable", error_code="malformed_feed", error=str(bozo_exc)[:200],
                         entries=len(entries), **ctx)
         items, dropped = self._items(feed, entries, resp.url)
-        new, all_done = self.state.claim_many(items)
+        new, _all_done = self.state.claim_many(items, feed.id)
         self.last_poll[feed.id] = PollStats(entries=len(entries), items=len(items), new=len(new), dropped=dropped)
-        # Validators only once every item of this document is stored: after a crash, a 304 would
-        # otherwise hide the items that were in flight. Costs one full GET after new items appear.
-        etag, last_modified = ((resp.headers.get("etag"), resp.headers.get("last-modified")) if all_done
-                               else (None, None))
+        etag, last_modified = resp.headers.get("etag"), resp.headers.get("last-modified")
         self._succeeded(feed, st, "ok" if entries else "empty", len(new), etag, last_modified, note)
         if new:
             metrics.ITEMS_NEW.labels(feed.id).inc(len(new))

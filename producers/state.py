@@ -4,11 +4,13 @@
 (the embedded runtime shares one file with the article store) and keeps its own tables, all
 prefixed ``producer_``:
 
-- ``producer_feeds``: per feed: ETag and Last-Modified of the last 200 whose items were all done
-  (so a 304 never hides an item lost in a crash), when it is next due,
+- ``producer_feeds``: per feed: ETag and Last-Modified of the last 200, when it is next due,
   the current backoff, consecutive errors, the last error code and message, counters.
 - ``producer_seen``: keys of items whose analysis is stored: ``url:<canonical url>`` and
   ``guid:<feed id>:<guid>``.
+- ``producer_pending``: items emitted but not yet stored, with the id of the run (process) that
+  emitted them. A feed with pending items of an *earlier* run is polled without validators
+  (:meth:`needs_full_get`): after a crash a 304 must never hide the items that were in flight.
 
 Contract with the sinks: an item counts as seen only after :meth:`mark_done`, which the store sink
 calls *after* the item's analysis is stored. A crash (even ``kill -9``) before that leaves it
@@ -24,6 +26,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass
 
 from cashwatch.errors import StoreError
@@ -55,6 +58,13 @@ CREATE TABLE IF NOT EXISTS producer_seen (
     done_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS producer_seen_done_at ON producer_seen(done_at);
+CREATE TABLE IF NOT EXISTS producer_pending (
+    key TEXT PRIMARY KEY,
+    feed_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    claimed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS producer_pending_feed ON producer_pending(feed_id, run_id);
 """
 
 
@@ -105,6 +115,7 @@ class ProducerState:
         self.path = path
         self._lock = threading.RLock()
         self._in_flight: set[str] = set()
+        self.run_id = uuid.uuid4().hex  # tells this process's pending items from a dead one's
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
             if path != ":memory:":
@@ -129,49 +140,67 @@ class ProducerState:
         return row is not None
 
     def claim(self, item: FeedItem) -> bool:
-        """Take the item for emission: False when it is seen or already in flight in this process."""
-        keys = item_keys(item)
-        with self._lock:
-            if any(k in self._in_flight for k in keys) or self.is_seen(item):
-                return False
-            self._in_flight.update(keys)
-            return True
+        """Take one item for emission: False when it is done or already in flight in this process."""
+        taken, _ = self.claim_many([item], item.feed_id)
+        return bool(taken)
 
-    def claim_many(self, items: list[FeedItem]) -> tuple[list[FeedItem], bool]:
-        """:meth:`claim` for a whole feed document with one query.
+    def claim_many(self, items: list[FeedItem], feed_id: str | None = None) -> tuple[list[FeedItem], bool]:
+        """Take a whole feed document's new items for emission, with one query.
 
-        Returns (the items taken, in order; whether *every* item is already done). The producer
-        keeps a document's ETag/Last-Modified only when every item in it is done: a 304 must never
-        hide an item that was emitted but not stored before a crash."""
-        if not items:
-            return [], True
+        Returns (the items taken, in order; whether every item is already done). Taken items are
+        recorded durably as *pending* for this run; rows left pending by an earlier run of ``feed_id``
+        that this document no longer lists are dropped (they left the feed)."""
         keys = [k for it in items for k in item_keys(it)]
         seen: set[str] = set()
+        now = time.time()
         with self._lock:
             try:
                 for i in range(0, len(keys), 500):
                     chunk = keys[i:i + 500]
                     seen.update(r[0] for r in self._db.execute(
                         f"SELECT key FROM producer_seen WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+                taken = []
+                all_done = True
+                for it in items:
+                    ks = item_keys(it)
+                    if any(k in seen for k in ks):
+                        continue
+                    all_done = False
+                    if any(k in self._in_flight for k in ks):
+                        continue
+                    self._in_flight.update(ks)
+                    taken.append(it)
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO producer_pending(key, feed_id, run_id, claimed_at) VALUES (?, ?, ?, ?)",
+                    [(f"url:{it.url}", it.feed_id, self.run_id, now) for it in taken])
+                fid = feed_id or (items[0].feed_id if items else None)
+                if fid is not None:
+                    self._db.execute("DELETE FROM producer_pending WHERE feed_id = ? AND run_id != ?", (fid, self.run_id))
+                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: producer state read failed: {exc}") from exc
-            taken = []
-            all_done = True
-            for it in items:
-                ks = item_keys(it)
-                if any(k in seen for k in ks):
-                    continue
-                all_done = False
-                if any(k in self._in_flight for k in ks):
-                    continue
-                self._in_flight.update(ks)
-                taken.append(it)
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: producer state update failed: {exc}") from exc
             return taken, all_done
 
+    def needs_full_get(self, feed_id: str) -> bool:
+        """True when items of ``feed_id`` were emitted by an earlier run (or released) and never
+        stored: its next poll must not be conditional, or a 304 would hide them."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM producer_pending WHERE feed_id = ? AND run_id != ? LIMIT 1",
+                                   (feed_id, self.run_id)).fetchone()
+        return row is not None
+
     def release(self, item: FeedItem) -> None:
-        """Give back an in-flight item that was not stored (so a later poll may emit it again)."""
+        """Give back an in-flight item that was not stored, so a later poll emits it again."""
         with self._lock:
             self._in_flight.difference_update(item_keys(item))
+            try:
+                # No longer this run's: the feed's next poll is a full GET that finds it again.
+                self._db.execute("UPDATE producer_pending SET run_id = '' WHERE key = ?", (f"url:{item.url}",))
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot release {item.article_id}: {exc}") from exc
 
     def in_flight(self) -> int:
         with self._lock:
@@ -183,11 +212,16 @@ class ProducerState:
         now = time.time()
         with self._lock:
             try:
+                self._db.execute("BEGIN")
                 self._db.executemany(
                     "INSERT OR IGNORE INTO producer_seen(key, article_id, feed_id, done_at) VALUES (?, ?, ?, ?)",
                     [(k, item.article_id, item.feed_id, now) for k in keys],
                 )
+                self._db.execute("DELETE FROM producer_pending WHERE key = ?", (f"url:{item.url}",))
+                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise StoreError(f"{self.path}: cannot mark {item.article_id} done: {exc}") from exc
             self._in_flight.difference_update(keys)
 
