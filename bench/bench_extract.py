@@ -89,6 +89,8 @@ def simulator_pages(corpus: Path) -> None:
         print(f"simulator pages: skipped, {corpus} not found")
         return
     articles = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    import trafilatura
+
     n = len(articles)
     print(f"simulator pages: {n} articles of {corpus}, each rendered with every template")
     for template in TEMPLATES:
@@ -106,7 +108,12 @@ def simulator_pages(corpus: Path) -> None:
             if any(line.strip() in headlines for line in ex.body.split("\n")) or "READ MORE" in ex.body:
                 leaks += 1
         cpu_ms = 1000 * (time.process_time() - started) / max(1, n)
-        print(f"  {template:12s} body token-overlap F1 mean {statistics.mean(f1s):.4f}  min {min(f1s):.3f}"
+        plain = [token_f1(art["text"], trafilatura.extract(
+            render_article_page(art, art.get("source") or "news.example",
+                                [a for a in articles[max(0, i - 6):i + 7] if a is not art], template=template)) or "")
+            for i, art in enumerate(articles)]
+        print(f"  {template:12s} plain trafilatura body F1 mean {statistics.mean(plain):.4f}")
+        print(f"  {template:12s} cashwatch extract body F1 mean {statistics.mean(f1s):.4f}  min {min(f1s):.3f}"
               f"  near-exact (>= 0.98) {sum(f >= 0.98 for f in f1s) / n:.1%}  headline/READ MORE leaks {leaks}"
               f"  title exact {sum(titles) / max(1, len(titles)):.1%}  date agrees {sum(dates) / n:.1%}"
               f"  {cpu_ms:.1f} ms/page CPU")

@@ -20,6 +20,7 @@ STAGE_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 FEED_ERRORS = Counter("cashwatch_feed_errors_total", "Feed poll errors by feed and bounded reason", ["feed", "error_code"], registry=REGISTRY)
+PAGE_ERRORS = Counter("cashwatch_page_errors_total", "Article page fetch errors by feed and bounded reason", ["feed", "error_code"], registry=REGISTRY)
 FEEDS_BACKING_OFF = Gauge("cashwatch_feeds_backing_off", "Feeds currently in backoff", registry=REGISTRY)
 ALERT_ATTEMPTS = Counter(
     "cashwatch_alert_attempts_total", "Webhook HTTP attempts by bounded outcome (ok, http_5xx, timeout, ...)",

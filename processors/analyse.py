@@ -31,7 +31,7 @@ _BOILERPLATE = re.compile(
     r"More\s+(?:on\s+this\s+story|stories|from)\b|Most\s+(?:read|popular)\b|Also\s+read\b|See\s+also\b|"
     r"Sign\s+up\b|Subscribe\b|Follow\s+us\b|Share\s+(?:this|on)\b|Have\s+your\s+say\b|Advertisement\b|"
     r"(?:Image|Picture|Photo|Photograph)(?:\s+caption)?\s*[:|]|Image\s+source|Media\s+caption|Copyright\b|"
-    r"Click\s+here\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
+    r"Click\s+(?:here|to\s+play)\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
 _SENT_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?][\"”’']))\s+(?=[\"“‘'(]?[A-Z0-9£])")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
 _STORE = re.compile(
@@ -45,9 +45,12 @@ _STREET = re.compile(r"\b(?:[A-Z][a-z']+\s+){1,2}(?:Road|Street|Lane|Avenue|Way|
 # a settlement after one of these is the scene; after "from"/"of" it is often where a person lives
 _SCENE_PREP = re.compile(r"\b(?:in|at|near|outside|on\s+the\s+outskirts\s+of|village\s+of|town\s+of|city\s+of|"
                          r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+)?$", re.I)
-_RESIDENT = re.compile(r"(?:\d{2},?\s+(?:of|from)\s+(?:\w+\s+){0,4}$|\b(?:man|woman|men|women|boy|girl|teenager|"
-                       r"youth|pair|duo|brothers|gang|Wiganer|resident|native|lad|father|mother)\s+(?:\w+\s+)?"
-                       r"(?:from|of)\s+$|\bwho\s+lives?\s+in\s+$|\bbased\s+in\s+$|\b(?:of|from)\s+$)", re.I)
+# where a person lives ("Smith, 31, of Mere Lane, Leigh", "a man from Leigh"), not the scene
+_RESIDENT = re.compile(r"(?:\d{2},?\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|,\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|"
+                       r"\b(?:man|woman|men|women|boy|girl|teenager|youth|pair|duo|brothers|gang|resident|native|lad|"
+                       r"father|mother|people|persons?|suspects?|offenders?|yobs?|thugs?|crooks?|robbers?|raiders?|burglars?|thie(?:f|ves)|"
+                       r"criminals?|accomplices?|drivers?|defendants?)\s+(?:\w+\s+)?(?:from|of)\s+$|"
+                       r"\bwho\s+lives?\s+in\s+$|\bbased\s+in\s+$|\bhome\s+in\s+$)", re.I)
 # (lower-case patterns, matched against lower-cased text: much faster than re.I)
 _ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|burglary|explosion|"
                       r"incident|blast|heist|crime)\b|\b(?:happened|took\s+place|occurred|were\s+called|was\s+reported|"
@@ -55,6 +58,22 @@ _ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|ro
 _POLICE_REF = re.compile(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                          r"\b(?:of|on|dated)\s+(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
+_SAME_DAY = re.compile(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
+_ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
+                           r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"
+                           r"lad|boy|girl|resident|native)\b", re.I)
+_GENERAL = re.compile(r"\b(?:a\s+number\s+of|series\s+of|spate\s+of|string\s+of|wave\s+of|several|numerous|"
+                      r"(?:incidents|attacks|raids|thefts)\s+(?:have|has)\s+(?:occurred|taken\s+place|happened|been)|"
+                      r"across\s+the\s+(?:area|region|county|country|uk)|in\s+recent\s+(?:days|weeks|months|years)|"
+                      r"so\s+far\s+this\s+year|since\s+the\s+(?:start|beginning))\b")
+_LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
+                        r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
+_STREET_BEFORE = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|Crescent|Terrace|Row|"
+                            r"Walk|Centre|Precinct|Estate)\s*,\s*$")
+_STREET_TOWN = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Crescent|Terrace|Row|Walk)"
+                          r"\s*,\s*([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
+_NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", "which", "where", "while", "at",
+                       "in", "on", "near", "who", "he", "she", "they", "it", "a", "an", "all"})
 _EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|"
                          r"blasts?|heists?)\b")
 _NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:incident|raid|attack)|also|earlier|"
@@ -122,6 +141,7 @@ class _Incident:
     sentences: list[_Sentence] = field(default_factory=list)
     support: list[_Sentence] = field(default_factory=list)  # "the raid in Ballynahinch...": place/time only
     key: str = ""
+    town: str | None = None  # a settlement the gazetteer does not know ("Main Street, Tempo")
 
 
 def clean_lines(text: str) -> list[str]:
@@ -173,6 +193,8 @@ class Analyser:
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self.gazetteer = gazetteer or default_gazetteer()
+        self._anchor: date | None = None  # per-article scratch, set by _incidents
+        self._previous_day: date | None = None
 
     # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
@@ -278,28 +300,11 @@ class Analyser:
         for k, m in enumerate(s.mentions):
             before = s.text[max(0, m.start - 40):m.start]
             if m.kind == "place":
-                if _RESIDENT.search(before):
-                    continue
-                near = s.mentions[k + 1] if k + 1 < len(s.mentions) and s.mentions[k + 1].kind == "area" and \
-                    re.fullmatch(r",?\s*(?:in\s+|near\s+)?(?:Co\.?\s+)?", s.text[m.end:s.mentions[k + 1].start]) else None
-                place = self.gazetteer.resolve(m, ctx, near)
-                nxt = s.mentions[k + 1] if k + 1 < len(s.mentions) else None
-                if nxt is not None and nxt.kind == "place" and re.fullmatch(r",\s*", s.text[m.end:nxt.start]):
-                    # "Northwood, Stoke-on-Trent": the second name says which Northwood (or where it is)
-                    parent = self.gazetteer.resolve(nxt, ctx)
-                    if parent is not None:
-                        close = [p for p in m.places if _km(p, parent) < 25]
-                        place = close[0] if close else Place(m.name, parent.country, parent.lat, parent.lon, 0,
-                                                             parent.force, parent.area)
-                        if place.force != parent.force and parent.country == "GB":
-                            # near a force border the text's "Burwell, Cambridge" beats the county guess
-                            place = Place(place.name, "GB", place.lat, place.lon, place.population,
-                                          parent.force, parent.area)
+                if _RESIDENT.search(before) or _ORIGIN_AFTER.match(s.text, m.end):
+                    continue  # where someone lives ("a Wigan man", "39, of Leigh"), not the scene
+                place = self._resolve_in_sentence(s, k, ctx)
                 if place is None:
                     continue
-                if near is not None and near.force and place.country == "GB" and place.force != near.force:
-                    # "Burwell, Cambridgeshire": the text's county beats a border guess
-                    place = Place(place.name, "GB", place.lat, place.lon, place.population, near.force, place.area)
                 rank = 3 if _SCENE_PREP.search(before) or _LISTED_SCENE.search(before) else (
                     1 if s.is_title else 2 if m.prep else 0)
                 if best is None or rank > best[0]:
@@ -312,13 +317,85 @@ class Analyser:
             return None, None, False
         return best[1], best[2], best[0] >= 2
 
+    def _resolve_in_sentence(self, s: _Sentence, k: int, ctx: PlaceContext) -> Place | None:
+        """Resolve place mention ``k`` of ``s``, letting the name right after it decide:
+        "Burwell, Cambridgeshire" (a county) or "Northwood, Stoke-on-Trent" (its town)."""
+        m = s.mentions[k]
+        nxt = s.mentions[k + 1] if k + 1 < len(s.mentions) else None
+        gap = s.text[m.end:nxt.start] if nxt is not None else ""
+        near = nxt if nxt is not None and nxt.kind == "area" and \
+            re.fullmatch(r",?\s*(?:in\s+|near\s+)?(?:Co\.?\s+)?", gap) else None
+        place = self.gazetteer.resolve(m, ctx, near)
+        if nxt is not None and nxt.kind == "place" and re.fullmatch(r",\s*", gap):
+            parent = self.gazetteer.resolve(nxt, ctx)
+            if parent is not None and parent.population >= max(10000, place.population if place else 0):
+                close = [p for p in m.places if _km(p, parent) < 25]
+                place = close[0] if close else Place(m.name, parent.country, parent.lat, parent.lon, 0,
+                                                     parent.force, parent.area)
+                if place.force != parent.force and parent.country == "GB":
+                    # near a force border the text's "Burwell, Cambridge" beats the county guess
+                    place = Place(place.name, "GB", place.lat, place.lon, place.population,
+                                  parent.force, parent.area)
+        if place is not None and near is not None and near.force and place.country == "GB" and \
+                place.force != near.force:
+            place = Place(place.name, "GB", place.lat, place.lon, place.population, near.force, place.area)
+        return place
+
+    def _listed_scenes(self, s: _Sentence, ctx: PlaceContext) -> list[tuple[Place | None, str]]:
+        """Every scene a sentence lists: gazetteer places introduced as scenes, and towns named
+        after a street ("Main Street, Tempo") even when the gazetteer does not know them."""
+        out: list[tuple[Place | None, str]] = []
+        seen: set[str] = set()
+        known = {m.start: m for m in s.mentions if m.kind == "place"}
+        for k, m in enumerate(s.mentions):
+            if m.kind != "place":
+                continue
+            before = s.text[max(0, m.start - 40):m.start]
+            if _RESIDENT.search(before) or _ORIGIN_AFTER.match(s.text, m.end):
+                continue
+            if not (_SCENE_PREP.search(before) or _LISTED_SCENE.search(before) or _STREET_BEFORE.search(before)):
+                continue
+            place = self._resolve_in_sentence(s, k, ctx)
+            if place is None or place.name.lower() in seen:
+                continue
+            seen.add(place.name.lower())
+            out.append((place, place.name))
+        for t in _STREET_TOWN.finditer(s.text):
+            name = t.group(1)
+            if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
+                continue
+            seen.add(name.lower())
+            out.append((None, name))
+        # "Northwood, Stoke-on-Trent": a district and its city are one scene
+        places = [p for p, _ in out if p is not None]
+        return [(p, name) for p, name in out
+                if p is None or not any(q is not p and q.population > p.population and _km(p, q) < 15 for q in places)]
+
     def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
                    kind: str) -> list[IncidentMention]:
-        self._anchor = None if article.published else _reference_anchor(sentences)
+        self._anchor = None if article.published else (_reference_anchor(sentences) or _dateline(sentences))
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
-            if not s.attack and current is not None and _EVENT_WORD.search(s.text.lower()) and \
+            if current is not None and not s.court and (s.attack or _LIST_LEAD.match(s.text)):
+                scenes = self._listed_scenes(s, ctx)
+                if len(scenes) >= 2:
+                    # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
+                    if not s.attack:
+                        s.attack = C.AttackSentence(None, False, None)
+                    for place, name in scenes:
+                        key = name.lower()
+                        target = next((g for g in groups if g.key == key), None)
+                        if target is None and not current.key:
+                            target, current.key, current.place = current, key, place
+                            current.town = None if place else name
+                        if target is None:
+                            target = _Incident(place, None, key=key, town=None if place else name)
+                            groups.append(target)
+                        target.sentences.append(s)
+                        current = target
+                    continue
+            if not s.attack and current is not None and not s.court and _EVENT_WORD.search(s.text.lower()) and \
                     _NEW_EVENT.search(s.text.lower()):
                 place, area, is_scene = self._scene(s, ctx)
                 if place is not None and is_scene:
@@ -329,16 +406,21 @@ class Analyser:
                     current.support.append(s)
                     if not current.key:
                         place, area, is_scene = self._scene(s, ctx)
-                        if place or (area and is_scene):
+                        if (place or area) and is_scene:
                             current.place, current.area = place, area
                             current.key = place.name.lower() if place else area.name.lower()
                 continue
             place, area, is_scene = self._scene(s, ctx)
+            if not is_scene and _GENERAL.search(s.text.lower()):
+                continue  # "a number of cash machines have been attacked this year": background, not this attack
             key = (place.name.lower() if place else (area.name.lower() if area else ""))
             target = None
             if key:
                 target = next((g for g in groups if g.key == key), None)
-                if target is None and current is not None and not current.key:
+                if target is None and current is not None and (not current.key or (
+                        current.place is None and current.town is None and current.area is not None
+                        and place is not None and place.force == current.area.force)):
+                    # the first scene named, or a town inside the area named so far ("in Northern Ireland")
                     current.place, current.area, current.key = place, area, key
                     target = current
                 if target is None and current is not None:
@@ -362,10 +444,12 @@ class Analyser:
             target.sentences.append(s)
             current = target
         out = []
+        self._previous_day = None
         for n, g in enumerate(groups):
-            mention = self._mention(g, sentences, ctx, article, kind, main=(n == 0))
+            mention = self._mention(g, sentences, ctx, article, kind, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
                 out.append(mention)
+                self._previous_day = mention.date
         # the same scene reached twice (town in one sentence, its area in another): keep one
         dedup: list[IncidentMention] = []
         for m in out:
@@ -373,17 +457,23 @@ class Analyser:
                          (d.town is None or m.town is None) and d.type == m.type), None)
             if twin is None:
                 dedup.append(m)
+            elif twin.town is None and m.town is not None:
+                dedup[dedup.index(twin)] = m.model_copy(update={"role": twin.role if twin.role == "primary" else m.role})
         return dedup
 
     def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,
-                 kind: str, main: bool) -> IncidentMention | None:
+                 kind: str, main: bool, single: bool = False) -> IncidentMention | None:
         text = " ".join(s.text for s in g.sentences)
         types = [s.attack.type for s in g.sentences]
         if types[0] == "cit_robbery" or (types.count("cit_robbery") > len(types) / 2):
             itype = "cit_robbery"
         else:
             atm = [t for t in types if t not in (None, "cit_robbery")]
-            together = C.atm_type(" ".join(x.text for x in g.sentences if x.attack.type != "cit_robbery"))
+            # the method is often told in a sentence of its own ("Gas canisters were found"): when the
+            # article reports one attack, all of it describes that attack
+            scope = [x for x in sentences if not x.past and not _GENERAL.search(x.text.lower())] if single \
+                else g.sentences + g.support
+            together = C.atm_type(" ".join(x.text for x in scope if not (x.attack and x.attack.type == "cit_robbery")))
             if together:
                 atm = [together]  # the type lexicons' priority over the whole story, not per sentence
             if not atm:
@@ -397,6 +487,11 @@ class Analyser:
         lat = lon = None
         if place is not None:
             town, force, country, lat, lon = place.name, place.force, place.country, place.lat, place.lon
+        elif g.town is not None:
+            # a settlement the gazetteer lacks: the article's area decides the force
+            town = g.town
+            abroad = ctx.abroad()
+            force, country = (None, abroad) if abroad else (ctx.top_force(), "GB")
         elif g.area is not None:
             if kind == "court":
                 return None  # a case placed only by county ("in Greater Manchester"): no scene to report
@@ -416,7 +511,7 @@ class Analyser:
             country = "GB"
         first = g.sentences[0]
         evidence = next((x for x in g.sentences if not x.is_title), first)
-        following = [s for s in sentences if first.index < s.index <= first.index + 2]
+        following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempt_text = " ".join([text] + [s.text for s in following])
         day, dated_old = self._date(g, sentences, article, kind)
         past = any(s.past for s in g.sentences if not s.is_title) and not any(
@@ -446,7 +541,14 @@ class Analyser:
         published = article.published or self._anchor
         own = g.sentences + g.support
         idx = {s.index for s in own}
-        near = [s for s in sentences if s.index not in idx and not s.attack
+        # "on the same day", "the following day": relative to the attack told before this one
+        for s in own:
+            m = _SAME_DAY.search(s.text.lower())
+            if m and self._previous_day is not None and not _pick(find_dates(s.text, published)):
+                day = self._previous_day + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
+                return day, bool(article.published and day < article.published - _REFERENCE_AGE)
+        # neighbours that talk about the case (hearing dates) say nothing about the attack's day
+        near = [s for s in sentences if s.index not in idx and not s.attack and not s.court
                 and any(0 < abs(s.index - o.index) <= 2 for o in own)]
         for group in (own, near):
             for s in sorted(group, key=lambda x: x.index):
@@ -468,6 +570,15 @@ class Analyser:
 
 def _km(a: Place, b: Place) -> float:
     return ((a.lat - b.lat) ** 2 + ((a.lon - b.lon) * 0.6) ** 2) ** 0.5 * 111.0
+
+
+def _dateline(sentences: list[_Sentence]) -> date | None:
+    """A full date with its year near the top (a byline or caption date): stands in for publication."""
+    for s in sentences[:8]:
+        for hit in find_dates(s.text, None):
+            if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric"):
+                return hit.day
+    return None
 
 
 def _reference_anchor(sentences: list[_Sentence]) -> date | None:

@@ -56,7 +56,7 @@ ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid
                     r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*|pounced|"
                     r"threaten(?:ed|ing)|confronted|menaced|(?:knife|gun)-?point)\b")
 ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[- ]?raid\w*|ripp(?:ed|ing)|"
-                           r"tor[en]|dragg(?:ed|ing)|pull(?:ed|ing)\s+(?:out|from)|blown|blew|blast|explo\w+|"
+                           r"tor[en]|dragg(?:ed|ing)|pull(?:ed|ing)\s+(?:out|from)|blown|blew|blow(?:ing)?\s+(?:up|open)|blast|explo\w+|"
                            r"bro(?:ke|ken)\s+(?:into|open)|break[- ]?in|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
                            r"snatch\w*|heist|raid(?:ed|ers?)?|rammed|attacked|uproot\w*)\b")
 
@@ -76,19 +76,27 @@ NEAR_MISS = {
     "farm": _rx(r"\b(?:farm\s+machinery|quad\s+bikes?|tractors?|trailers?|livestock|plant\s+theft|machinery\s+theft)\b"),
 }
 
-EXPLOSIVE = _rx(r"\b(?:gas(?:sed|sing)?|gas\s+(?:canisters?|cylinders?|bottles?|attacks?)|oxy-?acetylene|acetylene|"
+EXPLOSIVE = _rx(r"\b(?:(?<!cs )gas(?:sed|sing)?(?!\s+(?:stations?|mains?|leaks?|bills?|supply|suppl\w+|meters?|"
+                r"engineers?|boilers?|works|pipes?))|gas\s+(?:canisters?|cylinders?|bottles?|attacks?)|oxy-?acetylene|acetylene|"
                        r"explosives?|explosive\s+devices?|blown\s+up|blew\s+up|blowing\s+up|blow\s+up|blown\s+open|blew\s+open|"
                        r"blast(?:ed)?\s+(?:open|the)|detonat\w+|dynamite|solid\s+explosive)\b")
 EXPLOSION_WEAK = _rx(r"\b(?:explosions?|exploded|bang|blast)\b")
 THEFT_WHOLE = _rx(r"\b(?:ram[- ]?raid\w*|diggers?|JCBs?|telehandlers?|excavators?|tractors?|forklifts?|fork-lift\w*|"
-                         r"dumper(?:\s+truck)?s?|loading\s+shovels?|plant\s+(?:machinery|vehicles?)|"
-                         r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
-                         r"(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+(?:stolen|taken|removed|ripped|torn|dragged|lifted)|"
-                         r"(?:stole|steal|stealing|take|took|taken|remove|removed|lift(?:ed)?)\s+(?:a|an|the|two|both)\s+(?:\w+\s+){0,3}?(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
-                         r"hole\s+in\s+the\s+(?:wall|front)|chains?|towed|tow\s+rope|rammed|ramming|(?:cash\s*machine|ATM)\s+theft)\b")
+                  r"dumper(?:\s+truck)?s?|loading\s+shovels?|plant\s+(?:machinery|vehicles?)|"
+                  r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
+                  r"(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+"
+                  r"(?:ripped|torn|dragged|lifted|pulled|winched)|"
+                  r"(?:left|leaving|leaves|created?)\s+(?:a|an)\s+(?:\w+\s+)?hole|(?:with|using|used|by)\s+(?:a\s+|heavy\s+)?"
+                  r"(?:chains?|tow\s*ropes?|straps?)|chains?\s+(?:attached|around|wrapped)|towed|rammed|ramming)\b")
+# "stole the cash machine", "ATM theft": the machine was taken, but these words are also used loosely
+# for any attack, so a specific method (forced open, gas) wins over them
+THEFT_GENERIC = _rx(r"\b(?:(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+"
+                    r"(?:stolen|taken|removed)|(?:stole|steal|stealing|take|took|taken|remove|removed|lift(?:ed)?)\s+"
+                    r"(?:a|an|the|two|both)\s+(?:\w+\s+){0,3}?(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
+                    r"(?:cash\s*machine|ATM)\s+thefts?)\b")
 BREAK_IN = _rx(r"\b(?:forc(?:ed|ing)\s+(?:open|entry)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
                       r"cutting\s+(?:equipment|tools?|gear)|broke\s+into\s+(?:the|a)\s+(?:cash\s*machine|ATM|machine)|"
-                      r"(?:cash\s*machine|ATM|machine)\s+(?:was|were)\s+broken\s+into|broken\s+into|cassettes?|"
+                      r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
                       r"prised\s+open|jemmied|crowbar|drill(?:ed|ing)?|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
                          r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|"
@@ -108,9 +116,10 @@ NOT_ATTEMPTED = _rx(r"\b(?:got\s+away\s+with|made\s+off\s+with|escaped\s+with|st
 MO_TAGS: tuple[tuple[str, re.Pattern], ...] = (
     ("plant", _rx(r"\b(?:diggers?|JCBs?|telehandlers?|excavators?|tractors?|forklifts?|fork-lift\w*|dumper\w*|"
                          r"loading\s+shovels?|plant\s+(?:machinery|vehicles?|equipment)|mechanical\s+shovels?)\b")),
-    ("vehicle", _rx(r"\b(?:rammed|ramming|ram[- ]?raid\w*|chains?|towed|tow\s+rope|pick-?up|4x4|"
+    ("vehicle", _rx(r"\b(?:rammed|ramming|ram[- ]?raid\w*|(?:with|using|used|by)\s+(?:a\s+|heavy\s+)?chains?|"
+                    r"chains?\s+(?:attached|around|wrapped)|towed|tow\s+rope|pick-?up|4x4|"
                            r"(?:dragged|pulled)\s+(?:\w+\s+){0,4}?(?:by|with|behind)\s+(?:a|an)\s+(?:\w+\s+)?(?:vehicle|car|van|truck|lorry))\b")),
-    ("gas", _rx(r"\b(?:gas(?:sed|sing)?\b(?!\s+station)|oxy-?acetylene|acetylene)")),
+    ("gas", _rx(r"\b(?:(?<!cs )gas(?:sed|sing)?\b(?!\s+(?:stations?|mains?|leaks?|bills?|supply))|oxy-?acetylene|acetylene)")),
     ("explosive", _rx(r"\b(?:explosives?|explosive\s+devices?|detonat\w+|dynamite)\b")),
     ("cutting_tool", _rx(r"\b(?:angle[- ]grinders?|disc\s+cutters?|cutting\s+(?:equipment|tools?|gear)|"
                                 r"power\s+tools?|cut\s+(?:into|open|through)|drill(?:ed|s)?)\b")),
@@ -200,6 +209,8 @@ def atm_type(text: str) -> str | None:
         return "atm_explosive"
     if BREAK_IN.search(text):
         return "atm_break_in"
+    if THEFT_GENERIC.search(text):
+        return "atm_theft"
     return None
 
 

@@ -139,8 +139,8 @@ def _rule_figure_captions(tree: HtmlElement) -> Iterable[HtmlElement]:
 
 def _rule_furniture_blocks(tree: HtmlElement) -> Iterable[HtmlElement]:
     # Share bars, newsletter sign-ups, related-story boxes, cookie banners, comment threads.
-    return [e for e in tree.iter("div", "section", "aside", "header", "ul", "ol", "p", "span", "form", "nav", "footer")
-            if is_boilerplate_block(e)]
+    tags = ("div", "section", "aside", "header", "ul", "ol", "p", "span", "form", "nav", "footer")
+    return [e for e in tree.iter(*tags) if is_boilerplate_block(e)]
 
 
 def _rule_link_paragraphs(tree: HtmlElement) -> Iterable[HtmlElement]:
@@ -150,7 +150,8 @@ def _rule_link_paragraphs(tree: HtmlElement) -> Iterable[HtmlElement]:
 
 def _rule_headline(tree: HtmlElement) -> Iterable[HtmlElement]:
     # The page's main headline (its first <h1>) is returned as the title, never as body text.
-    # Its text is emptied, the element kept: extractors use where the <h1> sits to find the story.
+    # Its text is emptied here and the element kept (nothing to delete): extractors use where
+    # the <h1> sits to find the story, and deleting it made them miss the story on real pages.
     first = tree.find(".//h1")
     if first is not None:
         tail = first.tail
@@ -178,7 +179,8 @@ TREE_RULES = {
 def prune_tree(tree: HtmlElement, rules: Iterable[str] | None = None) -> HtmlElement:
     """Delete non-story blocks from ``tree`` in place (and return it) by the named tree rules.
 
-    Blocks inside an already deleted block are skipped; the tree's root is never deleted.
+    Blocks inside an already deleted block are skipped; the tree's root is never deleted; the
+    ``headline`` rule empties the first ``<h1>`` rather than deleting it.
     """
     for name in rules if rules is not None else TREE_RULES:
         doomed = list(TREE_RULES[name](tree))
@@ -200,7 +202,8 @@ _LINE_PROMO = re.compile(
     r"|^\s*(?:watch|video|listen|gallery|in pictures)\s*:"
     r"|^\s*(?:related|also read|more on this|more from|recommended|don'?t miss|most read|most popular|"
     r"popular on|trending|you may also like|you might also like|more stories|top stories|latest news)"
-    r"(?:\s+(?:stories|articles|posts?|content|videos?|news|reading|on \S+(?: \S+)?|in \S+(?: \S+)?))?\s*(?:[:|>\-–—.]|\.\.\.|…|$)",
+    r"(?:\s+(?:stories|articles|posts?|content|videos?|news|reading|on \S+(?: \S+)?|in \S+(?: \S+)?))?"
+    r"\s*(?:[:|>\-–—.]|\.\.\.|…|$)",
     re.IGNORECASE,
 )
 # Calls to act that are never part of a report.
@@ -210,7 +213,10 @@ _LINE_PROMPT = re.compile(
     r"thanks? (?:you )?for signing up|thank you for subscribing|there was an error processing your subscription|"
     r"enter your email\b|we use cookies\b|this site uses cookies\b|accept (?:all )?cookies\b|"
     r"comments?(?: \(\d+\))?\s*$|\d+ comments?\s*$|have your say\b|leave a comment\b|"
-    r"advertisement\s*$|story continues below\b)",
+    r"advertisement\s*$|story continues below\b|"
+    r"follow\b.{0,80}\bon (?:facebook|twitter|instagram|x|youtube|tiktok)\b|tell us what you think\b|"
+    r"like this (?:story|article)\?|(?:tags|topics|filed under|more)\s*:?\s*$|filed under\s*:|"
+    r"additional reporting by\b|.{0,80}\bcontributed (?:to this report|reporting)\b)",
     re.IGNORECASE,
 )
 # Picture captions and credits that survive as text: "Picture: Jane Smith", "(Image: PA)",
@@ -252,7 +258,8 @@ def clean_body(text: str) -> str:
     """Drop non-story lines from extracted ``text``; keeps the order and wording of the rest.
 
     Long lines (> MAX_RULE_LINE_CHARS) are never dropped by a line rule: a paragraph that merely
-    starts with "Subscribe" or "Related" is story text; prompts and promotions are short. Leading and trailing blank lines go too.
+    starts with "Subscribe" or "Related" is story text; prompts and promotions are short.
+    Leading and trailing blank lines go too.
     """
     kept = [ln for ln in text.split("\n") if len(ln) > MAX_RULE_LINE_CHARS or line_rule_for(ln) is None]
     return "\n".join(kept).strip()

@@ -88,7 +88,7 @@ _HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr|Det|Sgt|Insp|Supt|Con|PC|DC|
                         r"Sergeant|Inspector|Constable|Superintendent|Judge|Recorder|Councillor|Cllr|"
                         r"Lord|Lady|Sir|Dame)\.?\s+)$")
 _PERSON_AFTER = re.compile(r"^(?:,\s*\d{1,3}\b|\s+(?:said|says|told|added|explained|, who\b)|\s+\(\d{1,3}\))")
-_PREP = re.compile(r"(?:\b(?:in|at|near|outside|on the outskirts of|of|from|around|across|between|"
+_PREP = re.compile(r"(?:\b(?:in|at|near|outside|on the outskirts of|around|"
                    r"village of|town of|city of|area of|centre of|suburb of|district of)\s+(?:the\s+)?)$",
                    re.I)
 _NOT_SETTLEMENT_AFTER = re.compile(
@@ -100,6 +100,8 @@ _NOT_SETTLEMENT_AFTER = re.compile(
     # a longer name we do not know ("Leigh Park", "Lostock Hall"): not the shorter place
     r"Park|Hall|End|Green|Heath|Cross|Bridge|Common|Gate|Vale|Grange|Barr|Shore|Moor|Marsh|Wood|Fields|"
     r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top)\b")
+_STREET_WORDS = frozenset("street road lane avenue way drive close court crescent terrace gardens grove row walk "
+                          "place square parade".split())
 _NEXT_CAP = re.compile(r" ([A-Z][a-z]+)\b")
 # capitalised words that may follow a town name without making it something else
 _PLACE_FOLLOWERS = frozenset("High Main Town City Market Police Constabulary Borough County Council Road Street Lane "
@@ -282,6 +284,8 @@ class Gazetteer:
     def _plausible(self, text: str, start: int, end: int, key: str, ntokens: int) -> bool:
         if key in _STOP and key not in _ALLOW_STOP_PLACES:
             return False
+        if ntokens > 1 and key.rsplit(" ", 1)[-1] in _STREET_WORDS:
+            return False  # "Church Street" is a London district in GeoNames, but in news it is a street
         if ntokens == 1 and len(key) <= 2:
             return False
         before = text[max(0, start - 16):start]

@@ -187,7 +187,6 @@ class _Decoder:
             self.obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self.obj = zlib.decompressobj()
-            self._raw_fallback = True
         else:
             self.obj = None
         self._first = True
@@ -372,7 +371,7 @@ class RobotsCache:
         self.ttl_s = ttl_s
         self.error_ttl_s = error_ttl_s
         self.max_bytes = max_bytes
-        self._cache: dict[str, tuple[float, urllib.robotparser.RobotFileParser | bool]] = {}
+        self._cache: dict[str, tuple[float, urllib.robotparser.RobotFileParser | str | None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     @staticmethod
@@ -382,6 +381,12 @@ class RobotsCache:
 
     async def allowed(self, url: str) -> bool:
         """May our user agent fetch ``url``?"""
+        return await self.refusal(url) is None
+
+    async def refusal(self, url: str) -> str | None:
+        """None when ``url`` may be fetched, else why not (for the error record).
+
+        Raises :class:`FetchError` with ``blocked_address`` when the host itself is refused."""
         origin = self._origin(url)
         lock = self._locks.setdefault(origin, asyncio.Lock())
         async with lock:
@@ -391,17 +396,22 @@ class RobotsCache:
                 entry = await self._load(origin, now)
                 self._cache[origin] = entry
         rules = entry[1]
-        if isinstance(rules, bool):
+        if isinstance(rules, str):
             return rules
-        return rules.can_fetch(self.client.user_agent, url)
+        if rules is None or rules.can_fetch(self.client.user_agent, url):
+            return None
+        return f"robots.txt of {origin} disallows {url}"
 
     async def _load(self, origin: str, now: float):
         try:
             resp = await self.client.get(origin + "/robots.txt", max_bytes=self.max_bytes, accept="text/plain")
         except FetchError as exc:
-            if exc.error_code in ("http_4xx", "rate_limited") and exc.status not in (429,):
-                return (now + self.ttl_s, True)
-            return (now + self.error_ttl_s, False)
+            if exc.error_code == "blocked_address":
+                raise
+            if exc.error_code == "http_4xx":  # no robots.txt: everything is allowed (RFC 9309 2.3.1.3)
+                return (now + self.ttl_s, None)
+            # Unreachable (5xx, 429, network): assume complete disallow for a while (RFC 9309 2.3.1.4).
+            return (now + self.error_ttl_s, f"robots.txt of {origin} is unreachable ({exc.error_code}): not fetching for now")
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(resp.body.decode("utf-8", errors="replace").splitlines())
         return (now + self.ttl_s, parser)

@@ -17,16 +17,17 @@ import re
 
 from cashwatch import metrics
 from cashwatch.config import HttpConfig
-import structlog
+from cashwatch.logs import get_logger
 from cashwatch.models import FeedItem, Page
 from cashwatch.producers.http import FetchError, RobotsCache, SafeHttpClient
 
-log = structlog.get_logger("cashwatch.producers.pages")  # lazy: honours logs.configure() called later
+log = get_logger("cashwatch.producers.pages")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Content types that may be HTML served carelessly; the body is sniffed.
 SNIFF_TYPES = ("", "text/plain", "application/octet-stream", "binary/octet-stream")
 TRANSIENT = ("timeout", "connect_error", "http_5xx")
+_WESTERN_SINGLE_BYTE = {"latin-1", "iso8859-1", "iso8859-15", "cp1252", "ascii"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
@@ -43,7 +44,8 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
     """Decode an HTML body; returns (text, charset used).
 
     Order: BOM, the header's charset, the page's ``<meta charset>``, UTF-8, Windows-1252 (what a
-    UK page without a declaration almost always is), then a replacing UTF-8 decode. A declared
+    UK page without a declaration almost always is), then a replacing UTF-8 decode; except that a
+    body that is valid UTF-8 is read as UTF-8 when the header claims a Western single-byte charset. A declared
     charset that fails to decode strictly is treated as wrong, not trusted.
     """
     for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
@@ -52,6 +54,10 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
     meta = _META_CHARSET.search(body[:4096])
     candidates = [_codec(header_charset), _codec(meta.group(1).decode("ascii", "ignore")) if meta else None,
                   "utf-8", "cp1252"]
+    if candidates[0] in _WESTERN_SINGLE_BYTE:
+        # Servers often default to ISO-8859-1 for pages written in UTF-8; Latin-1 never fails to decode,
+        # while text that is not UTF-8 almost never decodes as UTF-8 by chance. So UTF-8 goes first.
+        candidates.insert(0, "utf-8")
     for enc in candidates:
         if not enc or enc.startswith("utf-16"):
             continue
@@ -84,11 +90,11 @@ class PageFetcher:
             return self._error(item, "no_link", f"feed item has no usable link: {item.url!r}", ctx)
         if self.robots is not None:
             try:
-                allowed = await self.robots.allowed(item.url)
-            except FetchError as exc:  # a blocked or broken host: the page fetch would fail the same way
+                refusal = await self.robots.refusal(item.url)
+            except FetchError as exc:  # a blocked host: the page fetch would be refused the same way
                 return self._error(item, exc.error_code, str(exc), ctx)
-            if not allowed:
-                return self._error(item, "robots_disallowed", f"robots.txt disallows {item.url}", ctx)
+            if refusal is not None:
+                return self._error(item, "robots_disallowed", refusal, ctx)
         attempt = 0
         while True:
             try:
@@ -115,6 +121,7 @@ class PageFetcher:
                content_type: str | None = None, final_url: str | None = None) -> Page:
         metrics.PAGES_FETCHED.labels("error").inc()
         metrics.ERRORS.labels("fetch_page", code).inc()
+        metrics.PAGE_ERRORS.labels(item.feed_id, code).inc()
         log.warning("page_fetch_failed", error_code=code, error=message, **ctx)
         return Page(article_id=item.article_id, item=item, error_code=code, error=message,
                     status=status, content_type=content_type, final_url=final_url)

@@ -13,7 +13,9 @@ The building blocks are public for the replay command, tests and benchmarks:
 
 - :meth:`Producer.poll_feed` - one conditional GET of one feed; returns the new items and updates
   the feed's durable state. An unchanged feed costs one 304, except right after a restart that
-  left items of the feed emitted but unstored: then one full GET finds them again. It never raises for feed or network errors: the error is logged with
+  left items of the feed emitted but unstored: then one full GET finds them again. A server that
+  ignores conditional GETs costs a download but no parse when the document is byte-identical to
+  the last one read (outcome ``unchanged``). It never raises for feed or network errors: the error is logged with
   the feed, URL and a bounded ``error_code``, counted (``cashwatch_feed_errors_total{feed,error_code}``,
   ``cashwatch_errors_total{stage="poll_feed"}``) and recorded in the feed state, and the feed backs off
   exponentially (``backoff_s``, ``next_due``, ``consecutive_errors`` in :class:`FeedState`), at least as
@@ -52,20 +54,27 @@ import feedparser
 
 from cashwatch import metrics
 from cashwatch.config import FeedConfig, Settings
-import structlog
+from cashwatch.logs import get_logger
 from cashwatch.models import FeedItem, Page, article_id_for
 from cashwatch.producers.clean import canonical_url, plain_text
 from cashwatch.producers.http import FetchError, SafeHttpClient
 from cashwatch.producers.pages import PageFetcher
 from cashwatch.producers.state import FeedState, ProducerState
 
-log = structlog.get_logger("cashwatch.producers.rss")  # lazy: honours logs.configure() called later
+log = get_logger("cashwatch.producers.rss")
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
 NOT_FEED_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip", "font/")
 # feedparser "bozo" reasons that do not make a document unusable.
 SOFT_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+def _soft_bozo(exc: object) -> bool:
+    """A parse complaint that does not make the document unusable: an encoding override, a non-XML
+    content type, or HTML entities (``&pound;``, ``&nbsp;``) that XML does not define - common in
+    UK feeds and read correctly by feedparser's lenient parser."""
+    return isinstance(exc, SOFT_BOZO) or "undefined entity" in str(exc)
 MAX_RETRY_AFTER_S = 86400.0
 MAX_TITLE_CHARS = 1000
 MAX_SUMMARY_CHARS = 10_000
@@ -143,6 +152,7 @@ class Producer:
         self.client = SafeHttpClient(settings.http)
         self.pages = PageFetcher(self.client, settings.http)
         self.last_poll: dict[str, PollStats] = {}  # feed id -> what its last parsed document held
+        self._last_body: dict[str, tuple[str, str]] = {}  # feed id -> (url, SHA-256) of the last parsed body
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         self._all_limit: asyncio.Semaphore | None = None
 
@@ -167,9 +177,10 @@ class Producer:
         Never raises for feed or network errors (see module docstring)."""
         st = self.state.feed_state(feed.id)
         headers: dict[str, str] = {}
+        full = self.state.needs_full_get(feed.id)
         # Validators belong to the URL they came from, and are not sent while items an earlier run
         # emitted are still unstored (a 304 would hide them: see ProducerState.needs_full_get).
-        if st.url == feed.url and not self.state.needs_full_get(feed.id):
+        if st.url == feed.url and not full:
             if st.etag:
                 headers["If-None-Match"] = st.etag
             if st.last_modified:
@@ -195,6 +206,12 @@ class Producer:
         if not resp.body.strip():
             self._failed(feed, st, "malformed_feed", f"{resp.url} returned an empty document", None, resp.status)
             return []
+        digest = hashlib.sha256(resp.body).hexdigest()
+        if not full and self._last_body.get(feed.id) == (feed.url, digest):
+            # Byte-identical to the document this process last read (many servers ignore conditional
+            # GETs): its items are all in flight or done already, so skip the parse.
+            self._succeeded(feed, st, "unchanged", 0, resp.headers.get("etag"), resp.headers.get("last-modified"))
+            return []
         loop = asyncio.get_running_loop()
         try:
             parsed = await loop.run_in_executor(None, self._parse, resp.body, resp.headers, resp.url)
@@ -208,12 +225,12 @@ class Producer:
                 if not parsed.get("version"):
                     self._failed(feed, st, "not_feed", f"{resp.url} is an HTML page, not a feed", None, resp.status)
                     return []
-            if bozo_exc is not None and not isinstance(bozo_exc, SOFT_BOZO):
+            if bozo_exc is not None and not _soft_bozo(bozo_exc):
                 self._failed(feed, st, "malformed_feed", f"{resp.url}: {type(bozo_exc).__name__}: {bozo_exc}"[:500],
                              None, resp.status)
                 return []
         note: tuple[str, str] | None = None
-        if entries and bozo_exc is not None and not isinstance(bozo_exc, SOFT_BOZO):
+        if entries and bozo_exc is not None and not _soft_bozo(bozo_exc):
             # Broken, but the parser recovered items: use them, and still count and log the breakage.
             note = ("malformed_feed", f"{resp.url}: {type(bozo_exc).__name__}: {bozo_exc} (items recovered)"[:500])
             metrics.FEED_ERRORS.labels(feed.id, "malformed_feed").inc()
@@ -222,6 +239,7 @@ class Producer:
                         entries=len(entries), **ctx)
         items, dropped = self._items(feed, entries, resp.url)
         new, _all_done = self.state.claim_many(items, feed.id)
+        self._last_body[feed.id] = (feed.url, digest)
         self.last_poll[feed.id] = PollStats(entries=len(entries), items=len(items), new=len(new), dropped=dropped)
         etag, last_modified = resp.headers.get("etag"), resp.headers.get("last-modified")
         self._succeeded(feed, st, "ok" if entries else "empty", len(new), etag, last_modified, note)
@@ -315,6 +333,7 @@ class Producer:
         metrics.FEED_POLLS.labels(feed.id, outcome).inc()
         if outcome == "not_modified":
             metrics.FEED_NOT_MODIFIED.labels(feed.id).inc()
+        # "unchanged" (a 200 with the very bytes already read) is counted as a poll outcome only.
         if st.consecutive_errors:
             log.info("feed_recovered", feed=feed.id, url=feed.url, after_errors=st.consecutive_errors)
             metrics.FEEDS_BACKING_OFF.set(self.state.backing_off_count())

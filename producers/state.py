@@ -81,7 +81,7 @@ class FeedState:
     consecutive_errors: int = 0
     last_error_code: str | None = None
     last_error: str | None = None
-    last_outcome: str | None = None  # ok | empty | not_modified | error
+    last_outcome: str | None = None  # ok | empty | not_modified | unchanged | error
     last_polled: float | None = None
     last_ok: float | None = None
     polls: int = 0

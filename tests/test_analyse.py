@@ -137,3 +137,42 @@ def test_scene_abroad_has_country_and_no_force(analyser):
 
 def test_empty_article_is_other(analyser):
     assert analyser.analyse(art("")).kind == "other"
+
+
+def test_round_up_lists_each_scene(analyser):
+    a = analyser.analyse(art(
+        "Police have warned shopkeepers after a run of attacks on cash machines in Northern Ireland.\n"
+        "Thieves forced open the door of a cash machine on Tuesday in Portadown.\n"
+        "The others were at Mill Road, Dungiven, Church Street, Kilmore and Quay Lane, Annalong, all last month."))
+    towns = {i.town for i in a.incidents}
+    assert {"Portadown", "Dungiven", "Kilmore", "Annalong"} <= towns  # Kilmore, Annalong: named after a street
+    assert {i.force for i in a.incidents} == {"psni"}
+
+
+def test_same_day_follows_the_previous_attack(analyser):
+    a = analyser.analyse(art(
+        "Gas was used to blow open a cash machine in Hinckley in the early hours of Monday.\n"
+        "Another raid took place at a Co-op in Kettering on the same day.", published=date(2023, 11, 8)))
+    days = {i.town: i.date for i in a.incidents}
+    assert days == {"Hinckley": date(2023, 11, 6), "Kettering": date(2023, 11, 6)}
+
+
+def test_where_a_defendant_lives_is_not_the_scene(analyser):
+    a = analyser.analyse(art(
+        "A Wigan man has been jailed for blowing up a cash machine at a shop in Lutterworth.\n"
+        "Smith, 31, of Mill Lane, Leigh, was sentenced at Leicester Crown Court.",
+        title="Wigan man jailed for cash machine blast"))
+    assert a.kind == "court"
+    assert [(i.town, i.force) for i in a.incidents] == [("Lutterworth", "leicestershire")]
+
+
+def test_district_named_with_its_town(analyser):
+    a = analyser.analyse(art("Raiders used gas to blow up the cash machine at a store in Northwood, Stoke-on-Trent, last night."))
+    [inc] = a.incidents
+    assert inc.force == "staffordshire"
+
+
+def test_bad_text_does_not_crash(analyser):
+    weird = "\x00\ufeff" + "ATM " * 500 + "\n\n\n" + "…" * 100 + "Ünïcödé İstanbul 31/13/99 on Monday" * 5
+    a = analyser.analyse(art(weird, published=None))
+    assert a.kind in ("incident", "court", "campaign", "other")

@@ -130,6 +130,8 @@ def test_split_content_type(value, expected):
     ("<p>£5 café</p>".encode("cp1252"), None, "£5 café"),  # undeclared
     ('<meta charset="iso-8859-1"><p>£5</p>'.encode("latin-1"), None, "£5"),
     ("\ufeff<p>£5</p>".encode("utf-8"), "cp1252", "£5"),  # the BOM wins
+    ("<p>£5 café</p>".encode("utf-8"), "iso-8859-1", "£5 café"),  # server default charset, UTF-8 page
+    ("<p>£5 café</p>".encode("latin-1"), "iso-8859-1", "£5 café"),  # and a real Latin-1 page still works
 ])
 def test_decode_html(body, header, expected):
     text, _ = decode_html(body, header)
@@ -184,3 +186,33 @@ def test_feed_state_round_trip(tmp_path):
     assert st.backing_off_count() == 1 and st.feed_state("x").backing_off
     st.close()
 
+
+
+def test_pending_items_of_a_dead_run_force_a_full_get(tmp_path):
+    path = str(tmp_path / "cw.db")
+    st = ProducerState(path)
+    a, b = _item("https://a.example/1"), _item("https://a.example/2")
+    taken, all_done = st.claim_many([a, b], "f1")
+    assert taken == [a, b] and not all_done
+    assert not st.needs_full_get("f1")  # this run's own items in flight: a 304 hides nothing
+    st.mark_done(a)
+    st.close()
+    st = ProducerState(path)  # the process died with b emitted but not stored
+    assert st.needs_full_get("f1") and not st.needs_full_get("f2")
+    taken, all_done = st.claim_many([a, b], "f1")
+    assert taken == [b] and not all_done and not st.needs_full_get("f1")
+    st.mark_done(b)
+    assert st.claim_many([a, b], "f1") == ([], True)
+    st.close()
+
+
+def test_pending_items_that_left_the_feed_stop_forcing_full_gets(tmp_path):
+    path = str(tmp_path / "cw.db")
+    st = ProducerState(path)
+    st.claim_many([_item("https://a.example/gone")], "f1")
+    st.close()
+    st = ProducerState(path)
+    assert st.needs_full_get("f1")
+    st.claim_many([_item("https://a.example/new")], "f1")  # the document no longer lists it
+    assert not st.needs_full_get("f1")
+    st.close()

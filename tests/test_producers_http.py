@@ -12,6 +12,7 @@ import pytest
 
 from cashwatch import metrics
 from cashwatch.config import FeedConfig, HttpConfig, Settings
+from cashwatch.models import FeedItem, article_id_for
 from cashwatch.newsroom.server import Newsroom
 from cashwatch.producers.rss import Producer
 from cashwatch.producers.state import ProducerState
@@ -263,6 +264,22 @@ async def test_retry_after_is_honoured_by_the_run_loop(room, tmp_path):
         state.close()
 
 
+@pytest.mark.parametrize("hops, code", [(5, None), (6, "too_many_redirects")])
+async def test_redirect_limit(room, tmp_path, hops, code):
+    producer, state, (north, _) = make(room, tmp_path, tag=f"hops{hops}", http={"max_redirects": 5})
+    room.set_fault("Northtown Gazette", "redirect_chain", hops=hops)
+    try:
+        items = await producer.poll_feed(north)
+        st = state.feed_state(north.id)
+        if code is None:
+            assert len(items) == 3 and st.last_outcome == "ok"
+        else:
+            assert items == [] and st.last_error_code == code
+    finally:
+        await producer.aclose()
+        state.close()
+
+
 async def test_ssrf_guard_refuses_loopback_unless_allow_listed(room, tmp_path):
     producer, state, (north, _) = make(room, tmp_path, tag="ssrf", http={"allow_hosts": []})
     localhost = FeedConfig(id="ssrf-localhost", url=north.url.replace("127.0.0.1", "localhost"), poll_interval_s=1.0)
@@ -273,6 +290,11 @@ async def test_ssrf_guard_refuses_loopback_unless_allow_listed(room, tmp_path):
         assert room.hits(north.url) == before  # never contacted
         assert state.feed_state(north.id).last_error_code == "blocked_address"
         assert state.feed_state(localhost.id).last_error_code == "blocked_address"
+        for url in (room.page_url("n1"), room.page_url("n1").replace("127.0.0.1", "localhost")):
+            item = FeedItem(article_id=article_id_for(url), feed_id=north.id, url=url, title="t")
+            page = await producer.fetch_page(item)
+            assert page.error_code == "blocked_address" and page.html is None
+        assert room.hits("/robots.txt") == 0 and room.hits(room.page_url("n1")) == 0
     finally:
         await producer.aclose()
         state.close()
@@ -293,11 +315,14 @@ async def test_page_faults_become_error_pages(room, tmp_path, fault, params, cod
     producer, state, (north, _) = make(room, tmp_path, tag=f"page-{fault}")
     producer.pages.retry_delay_s = 0.0
     room.set_fault("n1", fault, **params)
+    before = metrics.REGISTRY.get_sample_value("cashwatch_page_errors_total", {"feed": north.id, "error_code": code}) or 0
     try:
         items = await producer.poll_feed(north)
         pages = await asyncio.gather(*(producer.fetch_page(i) for i in items))
         bad = [p for p in pages if p.article_id == items[0].article_id][0]
         assert bad.error_code == code and bad.html is None and bad.error
+        after = metrics.REGISTRY.get_sample_value("cashwatch_page_errors_total", {"feed": north.id, "error_code": code})
+        assert after == before + 1  # counted per feed
         assert all(p.html and p.error_code is None for p in pages if p is not bad)
     finally:
         await producer.aclose()
@@ -402,6 +427,26 @@ async def test_next_poll_is_jittered_around_the_interval(room, tmp_path):
         assert all(80 <= d <= 120 for d in delays)
         assert len({round(d, 3) for d in delays}) > 1  # not all feeds at the same instant
         assert all(state.feed_state(f.id).last_outcome == "empty" for f in feeds)
+    finally:
+        await producer.aclose()
+        state.close()
+
+
+async def test_identical_body_without_validators_is_not_parsed_again(room, tmp_path):
+    def doc(n: int) -> bytes:
+        items = "".join(f"<item><title>Story {i}</title><link>https://paper.example/{i}</link></item>" for i in range(n))
+        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+
+    url = room.add_raw_feed("novalidators.xml", doc(2), "application/rss+xml")  # no ETag, no Last-Modified
+    feed = FeedConfig(id="novalidators", url=url, poll_interval_s=60)
+    producer, state, _ = make(room, tmp_path, feeds=[feed])
+    try:
+        assert len(await producer.poll_feed(feed)) == 2
+        assert await producer.poll_feed(feed) == []
+        assert state.feed_state(feed.id).last_outcome == "unchanged"
+        room.add_raw_feed("novalidators.xml", doc(3), "application/rss+xml")
+        assert [i.title for i in await producer.poll_feed(feed)] == ["Story 2"]
+        assert state.feed_state(feed.id).last_outcome == "ok"
     finally:
         await producer.aclose()
         state.close()

@@ -79,22 +79,38 @@ def extract(
     input: Optional[str] = typer.Argument(None, help="JSONL pages {id,url,html} (default: stdin)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="JSONL results (default: stdout)."),
 ) -> None:
-    """Extract title, body, published date and language from JSONL HTML pages (the pipeline's own stage)."""
+    """Extract title, body, published date and language from JSONL HTML pages (the pipeline's own stage).
+
+    One result {id,title,body,published,language} per valid page; a bad line is reported on stderr
+    with its line number and skipped, and a count of them closes the run.
+    """
     from cashwatch.processors.extract import extract as do_extract
 
+    where = input or "<stdin>"
+    failures = 0
     with open_in(input) as fin, open_out(output) as fout:
-        for n, rec, error in read_records(fin, input or "<stdin>"):
+        for n, rec, error in read_records(fin, where):
             if error:
                 _err(error)
+                failures += 1
                 continue
             html = rec.get("html")
             if not isinstance(html, str):
-                _err(f"{input or '<stdin>'}:{n}: 'html' must be a string")
+                _err(f"{where}:{n}: 'html' must be a string")
+                failures += 1
                 continue
-            ex = do_extract(html, rec.get("url"))
+            url = rec.get("url") if isinstance(rec.get("url"), str) else None
+            try:
+                ex = do_extract(html, url)
+            except Exception as exc:  # one page must not stop the others; the reason is reported
+                _err(f"{where}:{n}: extraction failed for id={rec.get('id')!r}: {type(exc).__name__}: {exc}")
+                failures += 1
+                continue
             write_record(fout, {"id": rec.get("id"), "title": ex.title, "body": ex.body,
                                 "published": ex.published.isoformat() if ex.published else None,
                                 "language": ex.language})
+    if failures:
+        _err(f"{failures} input line(s) could not be extracted (see above)")
 
 
 # -- the monitor ---------------------------------------------------------------------------------

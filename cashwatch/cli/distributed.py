@@ -37,16 +37,28 @@ def _settings(config: str | None):
     return settings
 
 
-def _run_until_signal(coro_factory) -> None:
+def _run_until_signal(settings, coro_factory) -> None:
+    """Run ``coro_factory(stop)`` until SIGINT/SIGTERM, with the ops port (/healthz, /metrics) when
+    ``ops.metrics_port`` is set (the compose healthchecks use it)."""
     import asyncio
     import signal
 
     async def main() -> None:
+        from cashwatch.ops import OpsServer
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await coro_factory(stop)
+        server = None
+        if settings.ops.metrics_port:
+            server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port)
+            _err(f"ops: {await server.start()}/healthz")
+        try:
+            await coro_factory(stop)
+        finally:
+            if server:
+                await server.stop()
 
     asyncio.run(main())
 
@@ -74,7 +86,7 @@ def kafka_produce(config: Optional[str] = ConfigOpt) -> None:
     from cashwatch.producers.kafka import run_producer
 
     settings = _settings(config)
-    _run_until_signal(lambda stop: run_producer(settings, stop))
+    _run_until_signal(settings, lambda stop: run_producer(settings, stop))
 
 
 @kafka_app.command("sink")
@@ -84,7 +96,7 @@ def kafka_sink(config: Optional[str] = ConfigOpt,
     from cashwatch.runtime.distributed import run_sinks
 
     settings = _settings(config)
-    _run_until_signal(lambda stop: run_sinks(settings, stop, group_id=group))
+    _run_until_signal(settings, lambda stop: run_sinks(settings, stop, group_id=group))
 
 
 @app.command("process")

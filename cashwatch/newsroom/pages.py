@@ -219,7 +219,8 @@ def _regional(article: dict, name: str, others: Sequence[dict], seed: bytes) -> 
     head_html = f"<h1>{escape(title)}</h1>" if title else ""
     return (
         '<body class="article-page">' + _cookie_banner(name) + _nav(name)
-        + '<nav class="breadcrumbs"><a href="/">Home</a> &gt; <a href="/news">News</a> &gt; <a href="/crime">Crime</a></nav>'
+        + '<nav class="breadcrumbs"><a href="/">Home</a> &gt; <a href="/news">News</a> &gt; '
+        '<a href="/crime">Crime</a></nav>'
         + '<main><article class="article">' + head_html + byline + _share() + _figure(seed, day)
         + '<div class="article-body">' + "".join(body) + "</div>"
         + '<div class="tags">' + "".join(f'<a href="/tag/{t.lower()}">{t}</a>' for t in _TAGS[:3]) + "</div>"
@@ -242,8 +243,13 @@ def _broadcaster(article: dict, name: str, others: Sequence[dict], seed: bytes) 
         if i == 1 and inline:
             items = "".join(f"<li>{_a(u, t)}</li>" for u, t in inline)
             body.append(f'<div class="links-block" data-component="links-block"><ul>{items}</ul></div>')
+        if i == 2 and len(paras) > 4 and (more := _links(others, seed, "readmore", 1)):
+            body.append(f'<div class="text-block"><p><b>Read more:</b> {_a(*more[0])}</p></div>')
         if i == 3:
             body.append('<div class="media-block"><p>Watch: Footage from the scene shared on social media</p></div>')
+        if i == 4:
+            body.append('<div class="inline-promo"><h3>Get news alerts</h3><p>Sign up for breaking news '
+                        f'alerts from {escape(name)} on your phone.</p><a href="/alerts">Sign up</a></div>')
     stamp = f'<time datetime="{iso}">{escape(day or "")}</time>' if iso else ""
     head_html = f'<h1 id="main-heading">{escape(title)}</h1>' if title else ""
     return (
@@ -252,12 +258,12 @@ def _broadcaster(article: dict, name: str, others: Sequence[dict], seed: bytes) 
         + _nav(name)
         + '<main id="main-content"><div class="story-wrapper"><article>' + head_html
         + f'<div class="metadata-block">{stamp} <span class="contributor">Reporting team</span></div>'
-        + _figure(seed, day) + "".join(body)
+        + _share() + _figure(seed, day) + "".join(body)
         + '<div class="related-topics"><h2>Related Topics</h2><ul>'
         + "".join(f'<li><a href="/topics/{t.lower()}">{t}</a></li>' for t in _TAGS[1:4]) + "</ul></div>"
         + "</article>"
         + _related(_links(others, seed, "more", 4), "More on this story", "story-more")
-        + "</div>"
+        + _comments(seed) + "</div>"
         + _related(_links(others, seed, "top", 5), "Top Stories", "top-stories-promo")
         + "</main>" + _footer(name) + "</body>"
     )
@@ -276,7 +282,8 @@ def _police(article: dict, name: str, others: Sequence[dict], seed: bytes) -> st
                        + "".join(f"<li>{_a(u, t)}</li>" for u, t in latest) + "</ul></div>")
     return (
         "<body>" + _cookie_banner(name)
-        + '<div class="alert-banner">In an emergency always call 999. To report a crime call 101 or use the online form.</div>'
+        + '<div class="alert-banner">In an emergency always call 999. To report a crime call 101 or use the '
+        'online form.</div>'
         + _nav(name)
         + '<div id="content"><div class="news-item">' + head_html + posted
         + "".join(f"<p>{escape(p)}</p>" for p in paras)

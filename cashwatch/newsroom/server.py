@@ -18,27 +18,28 @@ more visible (oldest first), and ``release_every_s`` does that on a timer.
 Misbehaviour is switched per target (a source name, a raw feed name or an article id) with
 :meth:`set_fault`; switches apply to the feed or page they name:
 
-=================  ==========================================================================
-fault              what the server does
-=================  ==========================================================================
-``slow``           waits ``delay_s`` (default 2) before answering normally
-``error_500``      answers 500 (``status`` to choose another code)
-``retry_after``    answers ``status`` (default 503) with ``Retry-After: seconds`` (default 120)
-``malformed_xml``  a broken document: ``mode="broken"`` (no item recoverable, default) or
-                   ``mode="recoverable"`` (unescaped ``&`` in titles, items still readable)
-``html_error``     200 with an HTML "page not found" page where the feed should be
-``huge``           200 streaming ``size`` bytes (default 20 MB)
-``gzip_bomb``      ``Content-Encoding: gzip``, ~64 KB that inflate to ``size`` (default 64 MB)
-``wrong_charset``  body in Windows-1252, declared UTF-8 (header and document)
-``no_charset``     body in Windows-1252, no charset declared anywhere
-``redirect_loop``  302 to ``?hop=1``, which 302s back to the original URL
-``redirect_once``  301 to the same URL with ``?moved=1`` (which answers normally)
-``hang``           accepts the request and never answers (until the server stops)
-``duplicate_guids`` feed: every item listed twice, and pairs of items share one GUID
-``no_link``        feed: items without ``<link>`` (GUID not a permalink)
-``no_date``        feed: items without ``<pubDate>``
-``not_html``       page: a PDF instead of HTML
-=================  ==========================================================================
+====================  ==========================================================================
+fault                 what the server does
+====================  ==========================================================================
+``slow``              waits ``delay_s`` (default 2) before answering normally
+``error_500``         answers 500 (``status`` to choose another code)
+``retry_after``       answers ``status`` (default 503) with ``Retry-After: seconds`` (default 120)
+``malformed_xml``     a broken document: ``mode="broken"`` (no item recoverable, default) or
+                      ``mode="recoverable"`` (unescaped ``&`` in titles, items still readable)
+``html_error``        200 with an HTML "page not found" page where the feed should be
+``huge``              200 streaming ``size`` bytes (default 20 MB)
+``gzip_bomb``         ``Content-Encoding: gzip``, ~64 KB that inflate to ``size`` (default 64 MB)
+``wrong_charset``     body in Windows-1252, declared UTF-8 (header and document)
+``no_charset``        body in Windows-1252, no charset declared anywhere
+``redirect_loop``     302 to ``?hop=1``, which 302s back to the original URL
+``redirect_once``     301 to the same URL with ``?moved=1`` (which answers normally)
+``redirect_chain``    ``hops`` (default 10) distinct 302s (``?chain=1``, ``?chain=2``, ...), then normal
+``hang``              accepts the request and never answers (until the server stops)
+``duplicate_guids``   feed: every item listed twice, and pairs of items share one GUID
+``no_link``           feed: items without ``<link>`` (GUID not a permalink)
+``no_date``           feed: items without ``<pubDate>``
+``not_html``          page: a PDF instead of HTML
+====================  ==========================================================================
 
 Every request is recorded (:attr:`Newsroom.requests`, :meth:`hits`). Use from async code
 (``await start()`` → base URL, ``await stop()``) or from sync code with :class:`NewsroomThread`.
@@ -67,10 +68,10 @@ from xml.sax.saxutils import escape as xml_escape
 from aiohttp import web
 
 FEED_FAULTS = ("slow", "error_500", "retry_after", "malformed_xml", "html_error", "huge", "gzip_bomb",
-               "wrong_charset", "no_charset", "redirect_loop", "redirect_once", "hang", "duplicate_guids",
+               "wrong_charset", "no_charset", "redirect_loop", "redirect_once", "redirect_chain", "hang", "duplicate_guids",
                "no_link", "no_date")
 PAGE_FAULTS = ("slow", "error_500", "retry_after", "huge", "gzip_bomb", "wrong_charset", "no_charset",
-               "redirect_loop", "redirect_once", "hang", "not_html", "html_error")
+               "redirect_loop", "redirect_once", "redirect_chain", "hang", "not_html", "html_error")
 TWENTY_MB = 20 * 1024 * 1024
 _bomb_cache: dict[int, bytes] = {}
 
@@ -347,6 +348,10 @@ class Newsroom:
         if "redirect_loop" in faults:
             target = request.path if request.query.get("hop") else f"{request.path}?hop=1"
             return web.Response(status=302, headers={"Location": target})
+        if "redirect_chain" in faults:
+            hop = int(request.query.get("chain", "0"))
+            if hop < int(faults["redirect_chain"].get("hops", 10)):
+                return web.Response(status=302, headers={"Location": f"{request.path}?chain={hop + 1}"})
         if "redirect_once" in faults and not request.query.get("moved"):
             return web.Response(status=301, headers={"Location": f"{request.path}?moved=1"})
         if "error_500" in faults:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-# town, force id, incident type
+# town, police force id: one incident per town, so linking does not depend on arrival order
 PLACES = [
     ("Wigan", "greater-manchester"), ("Oakham", "leicestershire"), ("Leeds", "west-yorkshire"),
     ("Cardiff", "south-wales"), ("Preston", "lancashire"), ("Norwich", "norfolk"), ("Exeter", "devon-and-cornwall"),
     ("Chester", "cheshire"), ("Hull", "humberside"), ("Lincoln", "lincolnshire"), ("Bolton", "greater-manchester"),
-    ("Carlisle", "cumbria"),
+    ("Carlisle", "cumbria"), ("Swindon", "wiltshire"), ("Reading", "thames-valley"), ("Ipswich", "suffolk"),
+    ("Durham", "durham"), ("Derby", "derbyshire"), ("Stafford", "staffordshire"), ("Worcester", "west-mercia"),
+    ("Gloucester", "gloucestershire"), ("Bedford", "bedfordshire"), ("Maidstone", "kent"),
+    ("Sunderland", "northumbria"), ("Wrexham", "north-wales"),
 ]
 
 FIRST = {

@@ -93,6 +93,20 @@ def all_articles_indexed(stack: Stack) -> bool:
     return len(stack.articles()) >= len(CORPUS)
 
 
+def settled(stack: Stack, expected_incidents: int):
+    """A predicate: every article analysed and indexed, and the incidents count reached or stable."""
+    last: dict[str, int] = {}
+
+    def check() -> bool:
+        if not all_articles_indexed(stack):
+            return False
+        n = len(stack.incidents())
+        stable = last.get("n") == n
+        last["n"] = n
+        return n >= expected_incidents or stable
+    return check
+
+
 def test_worker_killed_mid_stream_loses_and_duplicates_nothing(kafka_bootstrap, es_url, embedded, tmp_path):
     stack = Stack(CORPUS, kafka=kafka_bootstrap, es_url=es_url, workdir=tmp_path, base_feed_items=1)
     stack.start()
@@ -109,8 +123,7 @@ def test_worker_killed_mid_stream_loses_and_duplicates_nothing(kafka_bootstrap, 
 
         release_all(stack, 1.0, chaos)
         assert killed_at, "the stream ended before the worker was killed"
-        stack.wait(lambda: all_articles_indexed(stack) and len(stack.incidents()) >= len(embedded), 240,
-                   "every article and incident")
+        stack.wait(settled(stack, len(embedded)), 240, "every article and incident", every_s=2.0)
         time.sleep(3)  # anything duplicated late would show now
         assert_same_as_embedded(stack, embedded)
         assert_one_created_alert_per_incident(stack)
@@ -129,8 +142,7 @@ def test_elasticsearch_outage_of_30s_loses_nothing(kafka_bootstrap, es_service, 
         time.sleep(max(0.0, 30 - (time.monotonic() - t0)))
         stack.check_alive()  # the sink waited; it did not crash
         es_service.start()
-        stack.wait(lambda: all_articles_indexed(stack) and len(stack.incidents()) >= len(embedded), 180,
-                   "the sink to catch up after the outage")
+        stack.wait(settled(stack, len(embedded)), 180, "the sink to catch up after the outage", every_s=2.0)
         assert_same_as_embedded(stack, embedded)
         assert_one_created_alert_per_incident(stack)
     finally:
