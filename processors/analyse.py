@@ -74,6 +74,9 @@ _STREET_TOWN = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|
                           r"\s*,\s*([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
 _NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", "which", "where", "while", "at",
                        "in", "on", "near", "who", "he", "she", "they", "it", "a", "an", "all"})
+_AFTERMATH = re.compile(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
+                        r"arrested|crashed|towards|direction\s+of|heading\s+for|headed\s+for|stopped)\b[^.]{0,30}$",
+                        re.I)
 _EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|"
                          r"blasts?|heists?)\b")
 _NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:incident|raid|attack)|also|earlier|"
@@ -302,6 +305,8 @@ class Analyser:
             if m.kind == "place":
                 if _RESIDENT.search(before) or _ORIGIN_AFTER.match(s.text, m.end):
                     continue  # where someone lives ("a Wigan man", "39, of Leigh"), not the scene
+                if _AFTERMATH.search(before):
+                    continue  # where the getaway car was found burnt out, not the scene
                 place = self._resolve_in_sentence(s, k, ctx)
                 if place is None:
                     continue
@@ -417,9 +422,12 @@ class Analyser:
             target = None
             if key:
                 target = next((g for g in groups if g.key == key), None)
-                if target is None and current is not None and (not current.key or (
+                fresh_event = bool(_NEW_EVENT.search(s.text.lower())) and bool(current and current.sentences and any(
+                    x.attack.strong for x in current.sentences))
+                if target is None and current is not None and not fresh_event and (not current.key or (
                         current.place is None and current.town is None and current.area is not None
-                        and place is not None and place.force == current.area.force)):
+                        and place is not None and place.force == current.area.force
+                        and not any(x.attack.strong for x in current.sentences))):
                     # the first scene named, or a town inside the area named so far ("in Northern Ireland")
                     current.place, current.area, current.key = place, area, key
                     target = current
@@ -445,6 +453,20 @@ class Analyser:
             current = target
         out = []
         self._previous_day = None
+        claimed = {x.index for g in groups for x in g.sentences}
+        for n, g in enumerate(groups):
+            if g.place is None and g.area is None and g.town is None and g.sentences:
+                # told without a place ("a guard was shot outside a supermarket"): the scene is
+                # usually named a few sentences on ("They drove off from London Road, Tring")
+                start = g.sentences[0].index
+                stop = min([h.sentences[0].index for h in groups[n + 1:] if h.sentences] + [start + 7])
+                for x in sorted(sentences[max(0, start - 2):stop], key=lambda x: abs(x.index - start)):
+                    if x.index in claimed and x not in g.sentences:
+                        continue
+                    place, area, is_scene = self._scene(x, ctx)
+                    if is_scene and place is not None:
+                        g.place, g.key = place, place.name.lower()
+                        break
         for n, g in enumerate(groups):
             mention = self._mention(g, sentences, ctx, article, kind, main=(n == 0), single=len(groups) == 1)
             if mention is not None:

@@ -11,8 +11,9 @@ Every request the producers make goes through :class:`SafeHttpClient`. What it g
 - **Size caps**: the body is streamed and cut at ``max_bytes`` *after* decompression; the client
   decompresses gzip/deflate itself with a bounded output, so a gzip bomb costs at most the cap
   (``too_large``).
-- **Redirects** are followed by hand up to ``HttpConfig.max_redirects``; a URL seen twice is a
-  ``redirect_loop``, more hops than allowed is ``too_many_redirects``.
+- **Redirects** are followed by hand up to ``HttpConfig.max_redirects``; a URL reached a third
+  time is a ``redirect_loop`` (once back is normal: consent pages set a cookie and send the reader
+  back; cookies are kept per client), more hops than allowed is ``too_many_redirects``.
 - **Timeouts**: connect and per-read timeouts from config, plus a total cap, so a server that accepts
   and never answers (or drips bytes) ends in ``timeout``.
 - **Identity**: ``User-Agent: cashwatch/<version> (+<contact url>)``.
@@ -239,7 +240,9 @@ class SafeHttpClient:
                 connector=connector,
                 auto_decompress=False,
                 headers={"User-Agent": self.user_agent},
-                cookie_jar=aiohttp.DummyCookieJar(),
+                # Cookies are kept for the session: news sites send readers through consent pages
+                # that set a cookie and redirect back, which loops forever without one.
+                cookie_jar=aiohttp.CookieJar(unsafe=True),  # unsafe: IP-address hosts keep cookies too
             )
         return self._session
 
@@ -287,7 +290,9 @@ class SafeHttpClient:
                     hdrs = {k.lower(): v for k, v in resp.headers.items()}
                     if status in (301, 302, 303, 307, 308) and "location" in hdrs:
                         nxt = urljoin(current, hdrs["location"])
-                        if nxt in seen:
+                        # One return to a URL is normal (a consent page that sets a cookie and sends the
+                        # reader back); a second one is a loop.
+                        if seen.count(nxt) >= 2:
                             raise FetchError(f"redirect loop at {nxt}", "redirect_loop", status=status, url=url)
                         if len(seen) > cfg.max_redirects:
                             raise FetchError(f"more than {cfg.max_redirects} redirects", "too_many_redirects",

@@ -4,7 +4,8 @@
 :class:`~cashwatch.models.Page` with ``html`` set, or with ``error_code``/``error`` set and no html
 (the item still travels, so the processors can fall back to the feed's title and summary and the
 failure is counted, not lost). Transient failures (timeout, connection errors, 5xx) are retried
-once after a short pause before giving up.
+once after a short pause, and a 429 once after its ``Retry-After`` when that is at most 30 s,
+before giving up.
 
 Error codes: those of :mod:`cashwatch.producers.http` plus ``robots_disallowed``, ``not_html``,
 ``no_link`` (the item had no usable link) and ``decode_error``.
@@ -27,6 +28,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Content types that may be HTML served carelessly; the body is sniffed.
 SNIFF_TYPES = ("", "text/plain", "application/octet-stream", "binary/octet-stream")
 TRANSIENT = ("timeout", "connect_error", "http_5xx")
+MAX_PAGE_RETRY_AFTER_S = 30.0  # a 429 asking for a longer wait gives an error page instead
 _WESTERN_SINGLE_BYTE = {"latin-1", "iso8859-1", "iso8859-15", "cp1252", "ascii"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
@@ -106,6 +108,11 @@ class PageFetcher:
                 if exc.error_code in TRANSIENT and attempt < 1:
                     attempt += 1
                     await asyncio.sleep(self.retry_delay_s)
+                    continue
+                if (exc.error_code == "rate_limited" and attempt < 1 and exc.retry_after_s is not None
+                        and exc.retry_after_s <= MAX_PAGE_RETRY_AFTER_S):
+                    attempt += 1
+                    await asyncio.sleep(exc.retry_after_s)
                     continue
                 return self._error(item, exc.error_code, str(exc), ctx, status=exc.status)
         ctype = resp.content_type

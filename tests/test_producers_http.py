@@ -329,16 +329,26 @@ async def test_page_faults_become_error_pages(room, tmp_path, fault, params, cod
         state.close()
 
 
-@pytest.mark.parametrize("fault", ["wrong_charset", "no_charset", "redirect_once"])
-async def test_page_charset_and_redirect_handled(room, tmp_path, fault):
+@pytest.mark.parametrize("fault, params", [
+    ("wrong_charset", {}), ("no_charset", {}), ("redirect_once", {}), ("consent_redirect", {}),
+    ("retry_after", {"status": 429, "seconds": 1, "times": 1}),  # honoured once, then the page comes
+    ("error_500", {"times": 1}),  # a transient 5xx is retried once
+])
+async def test_page_charset_redirect_and_transient_errors_handled(room, tmp_path, fault, params):
     producer, state, (north, _) = make(room, tmp_path, tag=f"page-{fault}")
-    room.set_fault("n2", fault)
+    producer.pages.retry_delay_s = 0.1
+    room.set_fault("n2", fault, **params)
     try:
         items = await producer.poll_feed(north)
+        started = time.monotonic()
         page = await producer.fetch_page(items[1])
         assert page.error_code is None and "£500" in page.html
         if fault == "redirect_once":
             assert page.final_url.endswith("?moved=1")
+        if fault == "retry_after":
+            assert time.monotonic() - started >= 0.9  # waited as asked
+        if params.get("times"):
+            assert room.hits(room.page_url("n2")) == 2
     finally:
         await producer.aclose()
         state.close()

@@ -16,7 +16,8 @@ Items appear over time: ``base_feed_items`` (per feed) are visible at start, :me
 more visible (oldest first), and ``release_every_s`` does that on a timer.
 
 Misbehaviour is switched per target (a source name, a raw feed name or an article id) with
-:meth:`set_fault`; switches apply to the feed or page they name:
+:meth:`set_fault`; switches apply to the feed or page they name, for good or, with ``times=n``,
+for the next n requests only:
 
 ====================  ==========================================================================
 fault                 what the server does
@@ -33,6 +34,7 @@ fault                 what the server does
 ``no_charset``        body in Windows-1252, no charset declared anywhere
 ``redirect_loop``     302 to ``?hop=1``, which 302s back to the original URL
 ``redirect_once``     301 to the same URL with ``?moved=1`` (which answers normally)
+``consent_redirect``  302 to ``?consent-return=1``, which sets a ``consent`` cookie and 302s back
 ``redirect_chain``    ``hops`` (default 10) distinct 302s (``?chain=1``, ``?chain=2``, ...), then normal
 ``hang``              accepts the request and never answers (until the server stops)
 ``duplicate_guids``   feed: every item listed twice, and pairs of items share one GUID
@@ -68,10 +70,10 @@ from xml.sax.saxutils import escape as xml_escape
 from aiohttp import web
 
 FEED_FAULTS = ("slow", "error_500", "retry_after", "malformed_xml", "html_error", "huge", "gzip_bomb",
-               "wrong_charset", "no_charset", "redirect_loop", "redirect_once", "redirect_chain", "hang", "duplicate_guids",
-               "no_link", "no_date")
+               "wrong_charset", "no_charset", "redirect_loop", "redirect_once", "redirect_chain", "consent_redirect",
+               "hang", "duplicate_guids", "no_link", "no_date")
 PAGE_FAULTS = ("slow", "error_500", "retry_after", "huge", "gzip_bomb", "wrong_charset", "no_charset",
-               "redirect_loop", "redirect_once", "redirect_chain", "hang", "not_html", "html_error")
+               "redirect_loop", "redirect_once", "redirect_chain", "consent_redirect", "hang", "not_html", "html_error")
 TWENTY_MB = 20 * 1024 * 1024
 _bomb_cache: dict[int, bytes] = {}
 
@@ -206,6 +208,19 @@ class Newsroom:
         self.faults.setdefault(target, {})[fault] = params
         if target in self._changed:
             self._changed[target] = time.time()
+
+    def _take_faults(self, target: str) -> dict[str, dict[str, Any]]:
+        """The faults that apply to this request; a fault set with ``times=n`` lasts n requests."""
+        faults = self.faults.get(target, {})
+        active = dict(faults)
+        for name, params in list(faults.items()):
+            if "times" in params:
+                params["times"] -= 1
+                if params["times"] <= 0:
+                    del faults[name]
+                    if target in self._changed:
+                        self._changed[target] = time.time()
+        return active
 
     def clear_fault(self, target: str, fault: str | None = None) -> None:
         """Stop a fault (or all faults) of ``target``."""
@@ -348,6 +363,14 @@ class Newsroom:
         if "redirect_loop" in faults:
             target = request.path if request.query.get("hop") else f"{request.path}?hop=1"
             return web.Response(status=302, headers={"Location": target})
+        if "consent_redirect" in faults and request.cookies.get("consent") != "yes":
+            # Like many news sites: an unknown reader goes through a consent page that sets a cookie
+            # and sends them back to the very same URL.
+            if request.query.get("consent-return"):
+                resp = web.Response(status=302, headers={"Location": request.path})
+                resp.set_cookie("consent", "yes")
+                return resp
+            return web.Response(status=302, headers={"Location": f"{request.path}?consent-return=1"})
         if "redirect_chain" in faults:
             hop = int(request.query.get("chain", "0"))
             if hop < int(faults["redirect_chain"].get("hops", 10)):
@@ -396,7 +419,7 @@ class Newsroom:
         source = self._source_of_slug.get(request.match_info["slug"])
         if source is None:
             raise web.HTTPNotFound(text="no such feed")
-        faults = self.faults.get(source, {})
+        faults = self._take_faults(source)
         sent = await self._common_faults(request, faults, "feed")
         if sent is not None:
             return sent
@@ -479,7 +502,7 @@ class Newsroom:
         article = self.articles.get(aid)
         if article is None or self.slugs[article["source"]] != request.match_info["slug"]:
             raise web.HTTPNotFound(text="no such page")
-        faults = self.faults.get(aid, {})
+        faults = self._take_faults(aid)
         sent = await self._common_faults(request, faults, "page")
         if sent is not None:
             return sent
@@ -511,7 +534,7 @@ class Newsroom:
         raw = self.raw.get(name)
         if raw is None:
             raise web.HTTPNotFound(text="no such raw feed")
-        faults = self.faults.get(name, {})
+        faults = self._take_faults(name)
         sent = await self._common_faults(request, faults, "feed")
         if sent is not None:
             return sent

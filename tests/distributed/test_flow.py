@@ -111,6 +111,14 @@ def test_worker_killed_mid_stream_loses_and_duplicates_nothing(kafka_bootstrap, 
     stack = Stack(CORPUS, kafka=kafka_bootstrap, es_url=es_url, workdir=tmp_path, base_feed_items=1)
     stack.start()
     try:
+        # A record no stage can read, among the good ones: dead-lettered, and the stream goes on.
+        from kafka import KafkaProducer
+
+        from cashwatch.runtime.distributed import topic_name
+        raw = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+        raw.send(topic_name(stack.settings.kafka, "pages"), key=b"a-broken", value=b'{"schema": 1, "html": "<p>')
+        raw.flush()
+        raw.close()
         stack.wait(lambda: len(stack.incidents()) >= 3, 120, "the first incidents")
         killed_at = {}
 
@@ -127,8 +135,24 @@ def test_worker_killed_mid_stream_loses_and_duplicates_nothing(kafka_bootstrap, 
         time.sleep(3)  # anything duplicated late would show now
         assert_same_as_embedded(stack, embedded)
         assert_one_created_alert_per_incident(stack)
+        (dead,) = read_dead_letters(kafka_bootstrap, stack)
+        assert (dead.stage, dead.error_code, dead.key) == ("extract", "bad_record", "a-broken")
+        assert dead.topic == topic_name(stack.settings.kafka, "pages") and dead.offset is not None
+        assert "not a valid Page" in dead.error and dead.value.startswith('{"schema": 1')
     finally:
         stack.stop()
+
+
+def read_dead_letters(bootstrap: str, stack: Stack) -> list:
+    from kafka import KafkaConsumer
+
+    from cashwatch.runtime.distributed import DEAD_LETTERS, DeadLetter, topic_name
+    c = KafkaConsumer(topic_name(stack.settings.kafka, DEAD_LETTERS), bootstrap_servers=bootstrap,
+                      auto_offset_reset="earliest", group_id=None, consumer_timeout_ms=5000)
+    try:
+        return [DeadLetter.from_json(m.value) for m in c]
+    finally:
+        c.close()
 
 
 def test_elasticsearch_outage_of_30s_loses_nothing(kafka_bootstrap, es_service, embedded, tmp_path):
