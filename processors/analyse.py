@@ -19,11 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
-from cashwatch.processors.dates import DateHit, find_dates
+from cashwatch.processors.dates import DateHit
+from cashwatch.processors.dates import find_dates as _find_dates
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer
 
 _BOILERPLATE = re.compile(
@@ -56,7 +58,7 @@ _ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|ro
                       r"incident|blast|heist|crime)\b|\b(?:happened|took\s+place|occurred|were\s+called|was\s+reported|"
                       r"reported\s+to\s+police)\b")
 _POLICE_REF = re.compile(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
-                         r"\b(?:of|on|dated)\s+(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
+                         r"(?<![\d/])(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
 _SAME_DAY = re.compile(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
@@ -66,6 +68,10 @@ _GENERAL = re.compile(r"\b(?:a\s+number\s+of|series\s+of|spate\s+of|string\s+of|
                       r"(?:incidents|attacks|raids|thefts)\s+(?:have|has)\s+(?:occurred|taken\s+place|happened|been)|"
                       r"across\s+the\s+(?:area|region|county|country|uk)|in\s+recent\s+(?:days|weeks|months|years)|"
                       r"so\s+far\s+this\s+year|since\s+the\s+(?:start|beginning))\b")
+_SEPARATE = re.compile(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|robbery)|a\s+short\s+time\s+later|"
+                       r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
+                       r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
+_STRUCK = re.compile(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
                         r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
 _STREET_BEFORE = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|Crescent|Terrace|Row|"
@@ -77,9 +83,9 @@ _NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", 
 _AFTERMATH = re.compile(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
                         r"arrested|crashed|towards|direction\s+of|heading\s+for|headed\s+for|stopped)\b[^.]{0,30}$",
                         re.I)
-_EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|"
+_EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
                          r"blasts?|heists?)\b")
-_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:incident|raid|attack)|also|earlier|"
+_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
                         r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
                         r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
                         r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b")
@@ -90,13 +96,20 @@ _REFERENCE_AGE = timedelta(days=10)
 
 @dataclass
 class _Sentence:
+    """One sentence of the cleaned article (the headline is sentence 0 when there is one)."""
+
     index: int
     text: str
     attack: C.AttackSentence | None
     mentions: list[Mention]
     is_title: bool = False
+    # lexicon results, computed on first use (most sentences never need most of them)
     _fresh: bool | None = None
     _past: bool | None = None
+    _court: int | None = None
+    _camp: int | None = None
+    _stage: str | None = None
+    scene: tuple | None = None  # (place, area mention, is scene), see Analyser._scene
 
     @property
     def fresh(self) -> bool:
@@ -109,10 +122,6 @@ class _Sentence:
         if self._past is None:
             self._past = C.is_past(self.text)
         return self._past
-
-    _court: int | None = None
-    _camp: int | None = None
-    _stage: str | None = None
 
     @property
     def court(self) -> int:
@@ -135,6 +144,14 @@ class _Sentence:
 def _furthest(stages) -> str | None:
     found = [s for s in stages if s]
     return max(found, key=C.STAGE_RANK.__getitem__) if found else None
+
+
+@dataclass
+class _Days:
+    """Per-article dating state: the anchor day and the day of the attack dated last."""
+
+    anchor: date | None
+    previous: date | None = None
 
 
 @dataclass
@@ -196,8 +213,6 @@ class Analyser:
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self.gazetteer = gazetteer or default_gazetteer()
-        self._anchor: date | None = None  # per-article scratch, set by _incidents
-        self._previous_day: date | None = None
 
     # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
@@ -298,7 +313,14 @@ class Analyser:
 
     # -- incidents --------------------------------------------------------------------------------
     def _scene(self, s: _Sentence, ctx: PlaceContext) -> tuple[Place | None, Mention | None, bool]:
-        """The scene named in one sentence: (place, area mention, introduced as a scene)."""
+        """The scene named in one sentence: (place, area mention, introduced as a scene).
+
+        Cached on the sentence: the article's place context does not change while it is read."""
+        if s.scene is None:
+            s.scene = self._find_scene(s, ctx)
+        return s.scene
+
+    def _find_scene(self, s: _Sentence, ctx: PlaceContext) -> tuple[Place | None, Mention | None, bool]:
         best: tuple[int, Place | None, Mention | None] | None = None
         for k, m in enumerate(s.mentions):
             before = s.text[max(0, m.start - 40):m.start]
@@ -378,11 +400,12 @@ class Analyser:
 
     def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
                    kind: str) -> list[IncidentMention]:
-        self._anchor = None if article.published else (_reference_anchor(sentences) or _dateline(sentences))
+        # the day relative dates count from: publication, else a police reference or dateline date
+        days = _Days(article.published or _reference_anchor(sentences) or _dateline(sentences))
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
-            if current is not None and not s.court and (s.attack or _LIST_LEAD.match(s.text)):
+            if current is not None and (s.attack or _LIST_LEAD.match(s.text) or _STRUCK.search(s.text)):
                 scenes = self._listed_scenes(s, ctx)
                 if len(scenes) >= 2:
                     # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
@@ -444,6 +467,11 @@ class Analyser:
                 if target is None:
                     target = _Incident(place, area, key=key)
                     groups.append(target)
+            elif current is not None and current.sentences and _SEPARATE.search(s.text.lower()):
+                # "A short time later, a second guard was threatened outside a shop on Glen Road":
+                # another attack in the same place
+                target = _Incident(current.place, current.area, key=f"{current.key}#{len(groups)}", town=current.town)
+                groups.append(target)
             else:
                 target = current
                 if target is None:
@@ -452,7 +480,6 @@ class Analyser:
             target.sentences.append(s)
             current = target
         out = []
-        self._previous_day = None
         claimed = {x.index for g in groups for x in g.sentences}
         for n, g in enumerate(groups):
             if g.place is None and g.area is None and g.town is None and g.sentences:
@@ -468,10 +495,10 @@ class Analyser:
                         g.place, g.key = place, place.name.lower()
                         break
         for n, g in enumerate(groups):
-            mention = self._mention(g, sentences, ctx, article, kind, main=(n == 0), single=len(groups) == 1)
+            mention = self._mention(g, sentences, ctx, article, kind, days, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
                 out.append(mention)
-                self._previous_day = mention.date
+                days.previous = mention.date
         # the same scene reached twice (town in one sentence, its area in another): keep one
         dedup: list[IncidentMention] = []
         for m in out:
@@ -484,7 +511,7 @@ class Analyser:
         return dedup
 
     def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,
-                 kind: str, main: bool, single: bool = False) -> IncidentMention | None:
+                 kind: str, days: "_Days", main: bool, single: bool = False) -> IncidentMention | None:
         text = " ".join(s.text for s in g.sentences)
         types = [s.attack.type for s in g.sentences]
         if types[0] == "cit_robbery" or (types.count("cit_robbery") > len(types) / 2):
@@ -535,7 +562,7 @@ class Analyser:
         evidence = next((x for x in g.sentences if not x.is_title), first)
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempt_text = " ".join([text] + [s.text for s in following])
-        day, dated_old = self._date(g, sentences, article, kind)
+        day, dated_old = self._date(g, sentences, article, kind, days)
         past = any(s.past for s in g.sentences if not s.is_title) and not any(
             s.fresh and not s.past for s in g.sentences)
         # the article's first attack is its news; later ones may be context
@@ -553,21 +580,22 @@ class Analyser:
                                mo=C.mo_tags(text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)
 
-    def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str) -> tuple[date | None, bool]:
+    def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
+              days: "_Days") -> tuple[date | None, bool]:
         """(day of the incident, whether that day is old news relative to publication).
 
         Looks in the incident's own sentences, then their neighbours, then (for news) the lead,
         else the published day. Without a published date, a police reference date ("quote 604
         of 11/04/20") anchors relative expressions.
         """
-        published = article.published or self._anchor
+        published = days.anchor
         own = g.sentences + g.support
         idx = {s.index for s in own}
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own:
             m = _SAME_DAY.search(s.text.lower())
-            if m and self._previous_day is not None and not _pick(find_dates(s.text, published)):
-                day = self._previous_day + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
+            if m and days.previous is not None and not _pick(find_dates(s.text, published)):
+                day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
         near = [s for s in sentences if s.index not in idx and not s.attack and not s.court
@@ -592,6 +620,12 @@ class Analyser:
 
 def _km(a: Place, b: Place) -> float:
     return ((a.lat - b.lat) ** 2 + ((a.lon - b.lon) * 0.6) ** 2) ** 0.5 * 111.0
+
+
+@lru_cache(maxsize=4096)
+def find_dates(text: str, published: date | None) -> tuple[DateHit, ...]:
+    """:func:`cashwatch.processors.dates.find_dates`, memoised: an article asks about a sentence often."""
+    return tuple(_find_dates(text, published))
 
 
 def _dateline(sentences: list[_Sentence]) -> date | None:

@@ -130,7 +130,7 @@ MO_TAGS: tuple[tuple[str, re.Pattern], ...] = (
                           r"metal\s+bars?|weapons?)\b")),
     ("crew_assaulted", _rx(r"\b(?:assault\w*|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|injur\w+|"
                                   r"hurt|hospital|sprayed|pepper\s+spray|CS\s+gas|knocked\s+(?:to\s+the\s+ground|over)|"
-                                  r"wrestled|pushed\s+to\s+the\s+ground|struck)\b")),
+                                  r"wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them|the\s+(?:guard|courier|driver|man|woman|victim)))\b")),
 )
 
 COURT_STAGES: tuple[tuple[str, re.Pattern], ...] = (

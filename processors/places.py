@@ -75,7 +75,7 @@ chris graham richard michael david paul peter mary lloyds barclays halifax natio
 asda aldi lidl morrisons sainsbury co-op spar londis nisa texaco shell esso bp costa subway boots
 garda gardai crimestoppers read more picture video photo image news update breaking live
 atm cash machine security guard van gang raid robbery one two three four five six first second
-christmas easter ford mercedes audi vauxhall volvo peugeot honda toyota nissan renault fiat skoda kia
+christmas easter man men ford mercedes audi vauxhall volvo peugeot honda toyota nissan renault fiat skoda kia
 hyundai jaguar rover bentley porsche tesla citroen hospital university college school centre retail industry england scotland wales ireland britain uk british english scottish welsh irish
 detective inspector sergeant constable superintendent chief mr mrs ms miss dr det sgt insp supt dc ds
 di pc ps cctv jcb loomis g4s brinks securitas group sky bbc itv press association reuters

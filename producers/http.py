@@ -320,9 +320,7 @@ class SafeHttpClient:
             except BlockedURLError as exc:
                 raise FetchError(str(exc), "blocked_address", url=current) from exc
             except aiohttp.ClientConnectorError as exc:
-                inner = exc.os_error if hasattr(exc, "os_error") else exc
-                if isinstance(getattr(inner, "__cause__", None), BlockedURLError) or isinstance(inner, BlockedURLError):
-                    raise FetchError(str(inner), "blocked_address", url=current) from exc
+                # The guarded resolver's refusal surfaces as is; this is the network failing.
                 raise FetchError(f"cannot connect to {current}: {exc}", "connect_error", url=current) from exc
             except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
                 raise FetchError(f"timed out fetching {current}", "timeout", url=current) from exc

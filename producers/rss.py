@@ -15,12 +15,13 @@ The building blocks are public for the replay command, tests and benchmarks:
   the feed's durable state. An unchanged feed costs one 304, except right after a restart that
   left items of the feed emitted but unstored: then one full GET finds them again. A server that
   ignores conditional GETs costs a download but no parse when the document is byte-identical to
-  the last one read (outcome ``unchanged``). It never raises for feed or network errors: the error is logged with
-  the feed, URL and a bounded ``error_code``, counted (``cashwatch_feed_errors_total{feed,error_code}``,
-  ``cashwatch_errors_total{stage="poll_feed"}``) and recorded in the feed state, and the feed backs off
-  exponentially (``backoff_s``, ``next_due``, ``consecutive_errors`` in :class:`FeedState`), at least as
-  long as a ``Retry-After`` asks. Returned items are *claimed* (in flight): no later poll in this
-  process returns them again until :meth:`ProducerState.release` or a restart; once
+  the last one read (outcome ``unchanged``). It never raises for feed or network errors: the error
+  is logged with the feed, URL and a bounded ``error_code``, counted
+  (``cashwatch_feed_errors_total{feed,error_code}``, ``cashwatch_errors_total{stage="poll_feed"}``)
+  and recorded in the feed state, and the feed backs off exponentially (``backoff_s``,
+  ``next_due``, ``consecutive_errors`` in :class:`FeedState`), at least as long as a
+  ``Retry-After`` asks. Returned items are *claimed* (in flight): no later poll in this process
+  returns them again until :meth:`ProducerState.release` or a restart; once
   :meth:`ProducerState.mark_done` records them (after their analysis is stored) no poll ever does.
 - :meth:`Producer.fetch_page` - the page of one item (never raises for data errors).
 
@@ -34,8 +35,9 @@ URL is canonical (tracking parameters stripped) and ``article_id = article_id_fo
 without a usable link still travels, under a synthetic URL ``<feed url>#cashwatch-no-link-<hash>``,
 and its page is an error page with ``error_code="no_link"``; so the title and summary can still be
 analysed and nothing vanishes. Items without a date get ``published=None``. ``source`` is the
-publisher: the entry's RSS ``<source>`` name, else the link's host without ``www.``. Items repeated in one
-document are emitted once; a GUID shared by different links is not trusted for those items.
+publisher: the entry's RSS ``<source>`` name, else the link's host without ``www.``. Items
+repeated in one document are emitted once; a GUID shared by different links is not trusted for
+those items.
 """
 from __future__ import annotations
 
@@ -43,12 +45,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import html
 import io
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -86,6 +90,21 @@ def _looks_like_html(body: bytes) -> bool:
         head = head[head.find(b"?>") + 2:].lstrip() if b"?>" in head else head
     return head.startswith((b"<!doctype html", b"<html")) or (b"<body" in head and b"<rss" not in head
                                                                  and b"<feed" not in head and b"<rdf" not in head)
+
+
+_ALTERNATE = re.compile(rb"<link\b[^>]*>", re.I)
+
+
+def _advertised_feed(body: bytes, base: str) -> str | None:
+    """The feed an HTML page advertises (``<link rel="alternate" type="application/rss+xml">``),
+    to name in the error: the configured URL is probably the site's page rather than its feed."""
+    for tag in _ALTERNATE.findall(body[:200_000]):
+        t = tag.decode("latin-1").lower()
+        if "alternate" in t and ("rss+xml" in t or "atom+xml" in t):
+            m = re.search(r"""href\s*=\s*["']?([^"'\s>]+)""", tag.decode("latin-1"), re.I)
+            if m:
+                return urljoin(base, html.unescape(m.group(1)))
+    return None
 
 
 def _entry_date(entry) -> dt.datetime | None:
@@ -223,7 +242,9 @@ class Producer:
         if not entries:
             if resp.content_type in ("text/html", "application/xhtml+xml") or _looks_like_html(resp.body):
                 if not parsed.get("version"):
-                    self._failed(feed, st, "not_feed", f"{resp.url} is an HTML page, not a feed", None, resp.status)
+                    hint = _advertised_feed(resp.body, resp.url)
+                    self._failed(feed, st, "not_feed", f"{resp.url} is an HTML page, not a feed"
+                                 + (f"; the page advertises a feed at {hint}" if hint else ""), None, resp.status)
                     return []
             if bozo_exc is not None and not _soft_bozo(bozo_exc):
                 self._failed(feed, st, "malformed_feed", f"{resp.url}: {type(bozo_exc).__name__}: {bozo_exc}"[:500],
@@ -250,10 +271,12 @@ class Producer:
     @staticmethod
     def _parse(body: bytes, headers: dict[str, str], url: str):
         # A BytesIO, never the bytes themselves: feedparser tries to open() a bytes argument as a path.
+        # No sanitising or URI rewriting inside content: plain_text drops every tag anyway, and drops
+        # script/style bodies that feedparser's sanitiser leaves behind as text when a tag is malformed.
         response_headers = {k: v for k, v in headers.items() if k in ("content-type", "content-language")}
         response_headers["content-location"] = url
         return feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=False,
-                                resolve_relative_uris=True)
+                                resolve_relative_uris=False)
 
     def _items(self, feed: FeedConfig, entries, base_url: str) -> tuple[list[FeedItem], int]:
         """Feed entries -> (FeedItems oldest first with repeats collapsed, entries dropped as unusable)."""

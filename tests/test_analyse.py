@@ -176,3 +176,29 @@ def test_bad_text_does_not_crash(analyser):
     weird = "\x00\ufeff" + "ATM " * 500 + "\n\n\n" + "…" * 100 + "Ünïcödé İstanbul 31/13/99 on Monday" * 5
     a = analyser.analyse(art(weird, published=None))
     assert a.kind in ("incident", "court", "campaign", "other")
+
+
+def test_court_report_lists_the_attacks_of_the_case(analyser):
+    a = analyser.analyse(art(
+        "Three men who used a digger to steal cash machines from shops have been jailed.\n"
+        "The gang struck in Frodsham in January and in Mold in February, the court heard.",
+        title="Cash machine gang jailed"))
+    assert (a.kind, a.stage) == ("court", "sentenced")
+    assert sorted((i.town, i.force) for i in a.incidents) == [("Frodsham", "cheshire"), ("Mold", "north-wales")]
+    assert all("crew_assaulted" not in i.mo for i in a.incidents)
+
+
+def test_getaway_car_location_is_not_the_scene(analyser):
+    a = analyser.analyse(art(
+        "Thieves used a stolen tractor to rip a cash machine from a bank wall in Ludlow on Monday.\n"
+        "The getaway car was later found burnt out near Gloucester."))
+    assert [(i.town, i.force) for i in a.incidents] == [("Ludlow", "west-mercia")]
+
+
+def test_scene_named_sentences_after_the_attack(analyser):
+    a = analyser.analyse(art(
+        "A security guard was punched and robbed of a cash box outside a supermarket this morning.\n"
+        "The robber ran off along the High Street.\n"
+        "Police were called to the store in Station Road, Thornbury, at 9.15am."))
+    [inc] = a.incidents
+    assert (inc.town, inc.force) == ("Thornbury", "avon-and-somerset")

@@ -146,7 +146,9 @@ async def run_monitor(settings, stop, *, on_stored=None, ops: bool = True):
     server = None
     if ops and settings.ops.metrics_port:
         server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port,
-                           status=lambda: {"processed": monitor.processed, "queue": monitor.pages.qsize()})
+                           status=lambda: {"processed": monitor.processed, "queue": monitor.pages.qsize(),
+                                           "feeds": len(settings.feeds),
+                                           "feeds_backing_off": monitor.state.backing_off_count()})
         url = await server.start()
         _err(f"ops: {url}/healthz  {url}/metrics")
     try:
