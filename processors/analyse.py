@@ -7,12 +7,19 @@ after construction (the gazetteer is loaded once, in under a second).
 How an article is read::
 
     title + body ──► clean (drop "READ MORE", related headlines, repeated captions)
-                 ──► sentences ──► attack sentences (classify.attack_sentence) + place mentions
+                 ──► sentences ──► attack sentences (classify.attack_sentence)
                  ──► kind: court / campaign / incident / other (article-level vocabulary)
-                 ──► incidents: attack sentences grouped by scene town, typed, placed (places),
-                     dated (dates), primary or reference (past markers, old dates)
+                 ──► (incident, court only) place mentions (places.Gazetteer.scan) + context
+                 ──► incidents: attack sentences grouped by scene, typed, placed, dated,
+                     primary or reference
 
-``incident_id`` is left to the linker.
+Grouping rules: a sentence naming a new scene starts a new incident when it says so ("in a
+separate incident", "a fourth raid", its own date, another force's area) or lists several scenes
+("at Mill Road, Dungiven and Main Street, Tempo"); otherwise it continues the current one, and
+"the raid in X" sentences only fill in its place. A town named as where someone lives, where the
+getaway car was found, or a suburb next to its city ("Northwood, Stoke-on-Trent") is not a new
+scene. The first attack of a news article is primary; later ones told with past markers or
+dated more than ten days before publication are references. ``incident_id`` is left to the linker.
 """
 from __future__ import annotations
 
@@ -26,7 +33,7 @@ from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit
 from cashwatch.processors.dates import find_dates as _find_dates
-from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer
+from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
     r"^\s*(?:READ\s+(?:MORE|SOME\s+MORE|ALSO|NEXT)\b|Read\s+(?:more|also|next)\b|Related\s*(?:stories|articles|content|:)|"
@@ -72,6 +79,7 @@ _SEPARATE = re.compile(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|ra
                        r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
                        r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
 _STRUCK = re.compile(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
+_LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
                         r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
 _STREET_BEFORE = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|Crescent|Terrace|Row|"
@@ -85,7 +93,7 @@ _AFTERMATH = re.compile(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|tor
                         re.I)
 _EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
                          r"blasts?|heists?)\b")
-_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
+_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|final|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
                         r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
                         r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
                         r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b")
@@ -124,26 +132,18 @@ class _Sentence:
         return self._past
 
     @property
-    def court(self) -> int:
-        if self._court is None:
-            self._court = C.court_score(self.text)
-            self._stage = C.court_stage(self.text) if self._court else None
-        return self._court
-
-    @property
     def stage(self) -> str | None:
-        return self._stage if self.court else None
+        """The furthest court stage this sentence names ("jailed" -> sentenced), if any."""
+        if self._court is None:
+            self._stage = C.court_stage(self.text)
+            self._court = 1 if self._stage else 0
+        return self._stage
 
     @property
     def camp(self) -> int:
         if self._camp is None:
             self._camp = C.campaign_score(self.text)
         return self._camp
-
-
-def _furthest(stages) -> str | None:
-    found = [s for s in stages if s]
-    return max(found, key=C.STAGE_RANK.__getitem__) if found else None
 
 
 @dataclass
@@ -229,7 +229,7 @@ class Analyser:
             incidents = self._incidents(article, sentences, ctx, kind)
             if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents:
                 # only old attacks are reported: a follow-up about past attacks, not new news
-                kind = "campaign" if sum(s.camp for s in sentences) >= 3 else kind
+                kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences)) >= 3 else kind
         return Analysis(article_id=article.article_id, url=article.url, source=article.source,
                         published=article.published, title=article.title, kind=kind,
                         stage=stage if kind == "court" else None, incidents=incidents)
@@ -265,32 +265,39 @@ class Analyser:
             body = " ".join(s.text for s in sentences)
             if not C.names_target(body):
                 return "other", None  # most news: no ATM or CIT word at all
-            if sum(s.camp for s in sentences) < 4:
+            if C.campaign_score(body) < 4:
                 return "other", None
-            crime = re.search(r"\b(?:crime|criminals|attacks?|raids?|robber(?:y|ies)|thefts?|gangs?)\b", body, re.I)
+            crime = re.search(r"\b(?:crimes?|criminals?|attack\w*|raid\w*|robb\w*|thefts?|thie\w+|gangs?|heists?|"
+                              r"assault\w*|burglar\w*)\b", body, re.I)
             low = body.lower()
             misses = sum(len(C.NEAR_MISS[f].findall(low)) for f in ("fraud", "fees"))
             if (C.ATM.search(low) or C.CIT_STRONG.search(low)) and crime and misses < 3:
                 return "campaign", None
             return "other", None
-        camp_all = sum(s.camp for s in sentences)
-        court_all = sum(s.court for s in sentences)
+        # one pass of each lexicon over the whole text (cheaper than sentence by sentence)
+        body = " ".join(s.text for s in sentences)
+        lead_text = " ".join(s.text for s in sentences[:4])
+        camp_all = C.campaign_score(body)
+        court_all = C.court_score(body)
         title = (sentences[0].text if sentences else "").lower()
         if C.NEAR_MISS["fraud"].search(title) or C.NEAR_MISS["fees"].search(title):
             if not (C.EXPLOSIVE.search(title) or C.THEFT_WHOLE.search(title)):
                 return "other", None
         lead = sentences[:4]
         fresh = [s for s in attacks if self._fresh(s, sentences)]
-        head_stage = _furthest(s.stage for s in sentences[:2])
-        lead_stage = _furthest(s.stage for s in lead)
-        body_stage = _furthest(s.stage for s in sentences)
+        head_stage = C.court_stage(" ".join(s.text for s in sentences[:2]))
+        lead_stage = C.court_stage(lead_text)
+        body_stage = C.court_stage(body)
         stage = lead_stage or body_stage
         title_stage = sentences[0].stage if sentences and sentences[0].is_title else None
         if head_stage in ("sentenced", "convicted", "charged") or title_stage:
             return "court", stage
-        if not fresh and camp_all >= max(3, court_all):
+        if not fresh and camp_all >= max(4, court_all):
             return "campaign", None
-        if court_all >= 6 or (sum(s.court for s in lead) >= 2 and court_all >= 3 and not fresh) or \
+        if camp_all >= 12 and sentences[0].is_title and sentences[0].camp and camp_all >= 4 * len(fresh):
+            # a headline about an operation or scheme and a text full of its vocabulary
+            return "campaign", None
+        if court_all >= 6 or (C.court_score(lead_text) >= 2 and court_all >= 3 and not fresh) or \
                 (court_all >= 3 and not fresh and stage) or \
                 (not fresh and body_stage in ("sentenced", "convicted")):
             return "court", stage
@@ -298,7 +305,7 @@ class Analyser:
             return "court", "arrest"
         if not fresh and camp_all >= 2:
             return "campaign", None
-        camp_lead = sum(s.camp for s in lead)
+        camp_lead = C.campaign_score(lead_text)
         if camp_all >= 10 and camp_lead >= 3 and len(fresh) <= 1 and not any(s.fresh for s in lead):
             return "campaign", None
         return "incident", None
@@ -356,7 +363,7 @@ class Analyser:
         if nxt is not None and nxt.kind == "place" and re.fullmatch(r",\s*", gap):
             parent = self.gazetteer.resolve(nxt, ctx)
             if parent is not None and parent.population >= max(10000, place.population if place else 0):
-                close = [p for p in m.places if _km(p, parent) < 25]
+                close = [p for p in m.places if distance_km(p, parent) < 25]
                 place = close[0] if close else Place(m.name, parent.country, parent.lat, parent.lon, 0,
                                                      parent.force, parent.area)
                 if place.force != parent.force and parent.country == "GB":
@@ -374,19 +381,27 @@ class Analyser:
         out: list[tuple[Place | None, str]] = []
         seen: set[str] = set()
         known = {m.start: m for m in s.mentions if m.kind == "place"}
+        previous_end = None  # end of the last scene accepted: "in Trafford, Rochdale and Bury"
         for k, m in enumerate(s.mentions):
+            listed = previous_end is not None and _LIST_GAP.fullmatch(s.text[previous_end:m.start])
+            previous_end = None
+            if m.kind == "area" and listed and m.force:
+                previous_end = m.end  # a borough in the list: keeps the list going
+                continue
             if m.kind != "place":
                 continue
             before = s.text[max(0, m.start - 40):m.start]
             if _RESIDENT.search(before) or _ORIGIN_AFTER.match(s.text, m.end):
                 continue
-            if not (_SCENE_PREP.search(before) or _LISTED_SCENE.search(before) or _STREET_BEFORE.search(before)):
+            if not (listed or _SCENE_PREP.search(before) or _LISTED_SCENE.search(before)
+                    or _STREET_BEFORE.search(before)):
                 continue
             place = self._resolve_in_sentence(s, k, ctx)
             if place is None or place.name.lower() in seen:
                 continue
             seen.add(place.name.lower())
             out.append((place, place.name))
+            previous_end = m.end
         for t in _STREET_TOWN.finditer(s.text):
             name = t.group(1)
             if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
@@ -396,7 +411,7 @@ class Analyser:
         # "Northwood, Stoke-on-Trent": a district and its city are one scene
         places = [p for p, _ in out if p is not None]
         return [(p, name) for p, name in out
-                if p is None or not any(q is not p and q.population > p.population and _km(p, q) < 15 for q in places)]
+                if p is None or not any(q is not p and q.population > p.population and distance_km(p, q) < 15 for q in places)]
 
     def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
                    kind: str) -> list[IncidentMention]:
@@ -413,7 +428,9 @@ class Analyser:
                         s.attack = C.AttackSentence(None, False, None)
                     for place, name in scenes:
                         key = name.lower()
-                        target = next((g for g in groups if g.key == key), None)
+                        # the same scene again, or a district and its city ("Northwood" ... "Stoke-on-Trent")
+                        target = next((g for g in groups if g.key == key or (
+                            place is not None and g.place is not None and distance_km(place, g.place) < 15)), None)
                         if target is None and not current.key:
                             target, current.key, current.place = current, key, place
                             current.town = None if place else name
@@ -423,7 +440,7 @@ class Analyser:
                         target.sentences.append(s)
                         current = target
                     continue
-            if not s.attack and current is not None and not s.court and _EVENT_WORD.search(s.text.lower()) and \
+            if not s.attack and current is not None and not s.stage and _EVENT_WORD.search(s.text.lower()) and \
                     _NEW_EVENT.search(s.text.lower()):
                 place, area, is_scene = self._scene(s, ctx)
                 if place is not None and is_scene:
@@ -459,7 +476,7 @@ class Analyser:
                     starts_new = is_scene and (bool(_NEW_EVENT.search(s.text.lower())) or other_force or s.past or
                                                any(h.day for h in find_dates(s.text, article.published)))
                     if starts_new and not other_force and place is not None and current.place is not None and \
-                            _km(place, current.place) < 15:
+                            distance_km(place, current.place) < 15:
                         starts_new = False  # "Garforth ... Leeds": a suburb and its city are one scene
                     if not starts_new:
                         # a town named in passing ("the Bristol raid", "Garforth, Leeds") continues the story
@@ -560,6 +577,9 @@ class Analyser:
             country = "GB"
         first = g.sentences[0]
         evidence = next((x for x in g.sentences if not x.is_title), first)
+        # with one attack in the article, every sentence about it may tell how it was done
+        mo_text = " ".join(x.text for x in sentences if not x.past and not _GENERAL.search(x.text.lower())) \
+            if single else text
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempt_text = " ".join([text] + [s.text for s in following])
         day, dated_old = self._date(g, sentences, article, kind, days)
@@ -577,7 +597,7 @@ class Analyser:
                 break
         return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
-                               mo=C.mo_tags(text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
+                               mo=C.mo_tags(mo_text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
@@ -598,7 +618,7 @@ class Analyser:
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
-        near = [s for s in sentences if s.index not in idx and not s.attack and not s.court
+        near = [s for s in sentences if s.index not in idx and not s.attack and not s.stage
                 and any(0 < abs(s.index - o.index) <= 2 for o in own)]
         for group in (own, near):
             for s in sorted(group, key=lambda x: x.index):
@@ -616,10 +636,6 @@ class Analyser:
                     return day, False
             return published, False
         return None, False
-
-
-def _km(a: Place, b: Place) -> float:
-    return ((a.lat - b.lat) ** 2 + ((a.lon - b.lon) * 0.6) ** 2) ** 0.5 * 111.0
 
 
 @lru_cache(maxsize=4096)

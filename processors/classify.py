@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 def _rx(pattern: str) -> re.Pattern:
     """A lexicon pattern compiled for lower-cased text: case-sensitive matching of a lower-cased
@@ -128,8 +127,9 @@ MO_TAGS: tuple[tuple[str, re.Pattern], ...] = (
     ("knife", _rx(r"\b(?:knife|knives|knifepoint|knife-point|machetes?|blades?)\b")),
     ("weapon", _rx(r"\b(?:axes?|hammers?|crowbars?|baseball\s+bats?|bats?|sledgehammers?|iron\s+bars?|"
                           r"metal\s+bars?|weapons?)\b")),
-    ("crew_assaulted", _rx(r"\b(?:assault\w*|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|injur\w+|"
-                                  r"hurt|hospital|sprayed|pepper\s+spray|CS\s+gas|knocked\s+(?:to\s+the\s+ground|over)|"
+    ("crew_assaulted", _rx(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|injured|hurt|injuries|"
+                                  r"taken\s+to\s+hospital|treated\s+in\s+hospital|"
+                                  r"sprayed|pepper\s+spray|CS\s+gas|knocked\s+(?:to\s+the\s+ground|over)|"
                                   r"wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them|the\s+(?:guard|courier|driver|man|woman|victim)))\b")),
 )
 
@@ -138,7 +138,7 @@ COURT_STAGES: tuple[tuple[str, re.Pattern], ...] = (
                              r"(?:\w+\s+){0,2}(?:sentences?|terms?)|imprisoned|locked\s+up|years?\s+(?:behind\s+bars|in\s+prison|jail)|"
                              r"prison\s+sentences?|jail\s+terms?|given\s+(?:a\s+)?\d+\s+years?|suspended\s+sentence|"
                              r"community\s+order|detained\s+for)\b")),
-    ("convicted", _rx(r"\b(?:convicted|found\s+guilty|pleaded\s+guilty|pled\s+guilty|admitted\s+(?:charges?|"
+    ("convicted", _rx(r"\b(?:convicted|convictions?|found\s+guilty|pleaded\s+guilty|pled\s+guilty|admitted\s+(?:charges?|"
                              r"conspiracy|burglary|robbery|theft|his\s+part|their\s+part)|guilty\s+pleas?|verdicts?|jury)\b")),
     ("charged", _rx(r"\b(?:charged|accused|appeared\s+(?:at|in|before)|appear\s+(?:at|in|before)|"
                            r"court|magistrates|remanded|trial|extradit\w+|handed\s+over|prosecut\w+|defendants?|"
@@ -178,16 +178,17 @@ class AttackSentence:
     near_miss: str | None  # the near-miss family present in the sentence, if any
 
 
-# 4-letter word starts of every ATM / CIT target word (a fast pre-check before the regexes)
-_TARGET_KEYS = frozenset("atm atms cash guar secu g4s loom brin cour cust cit cvit hole bank mone grou pros "
-                         "vaul armo gard".split())
+# a superset of what ATM and CIT can match, as plain lower-case stems: a fast pre-check that
+# lets most news sentences skip the lexicons (the look-ahead lists the stems' first letters)
+_TARGET_GATE = re.compile(r"\b(?=[acgsblhmpv])(?:atm|cash|guard|secur|g4s|loomis|brink|courier|custod|cit\b|cvit|"
+                          r"hole.in.the.wall|bank\s+machine|money|group\s*4|prosegur|vaultex|armou?r|garda)")
 
 
 def names_target(text: str) -> bool:
-    """``text`` names an ATM or cash-in-transit target at all (cheap word test, then the lexicons)."""
-    if word_starts(text).isdisjoint(_TARGET_KEYS):
-        return False
+    """``text`` names an ATM or cash-in-transit target at all (cheap pre-check, then the lexicons)."""
     low = text.lower()
+    if not _TARGET_GATE.search(low):
+        return False
     return bool(ATM.search(low) or CIT_STRONG.search(low))
 
 
@@ -222,9 +223,9 @@ def attack_sentence(sentence: str) -> AttackSentence | None:
     unless it is about a road accident. The type comes from the type lexicons; an ATM sentence
     with no type word defaults to whole-machine theft when the machine was stolen, else break-in.
     """
-    if word_starts(sentence).isdisjoint(_TARGET_KEYS):
-        return None
     low = sentence.lower()
+    if not _TARGET_GATE.search(low):
+        return None
     has_atm = ATM.search(low)
     has_cit = CIT.search(low)
     if not has_atm and not has_cit:
@@ -274,42 +275,53 @@ def is_attempted(text: str) -> bool:
     return bool(ATTEMPTED.search(low)) and not NOT_ATTEMPTED.search(low)
 
 
+# substrings each tag's words contain: a fast test before the tag's regex
+_MO_KEYS = {
+    "plant": ("digger", "jcb", "telehandler", "excavator", "tractor", "fork", "dumper", "shovel", "plant"),
+    "vehicle": ("ram", "chain", "tow", "pick", "4x4", "dragged", "pulled"),
+    "gas": ("gas", "acetylene"),
+    "explosive": ("explosive", "detonat", "dynamite"),
+    "cutting_tool": ("grinder", "cutter", "cutting", "power tool", "cut ", "drill"),
+    "firearm": ("gun", "firearm", "pistol", "shot", "fired", "rifle", "revolver"),
+    "knife": ("knife", "knives", "machete", "blade"),
+    "weapon": ("axe", "hammer", "crowbar", "bat", "bar", "weapon"),
+    "crew_assaulted": ("assault", "punch", "kick", "hit ", "beaten", "injur", "hurt", "hospital", "spray",
+                       "cs gas", "knocked", "wrestl", "pushed", "struck"),
+}
+_NOBODY_HURT = re.compile(r"\b(?:not|no-one|no\s+one|nobody|none|neither)\b[^.]{0,40}?\b(?:hurt|injured|injuries|harmed)\b|"
+                          r"\bunhurt\b|\buninjured\b|\bwithout\s+injur")
+_ASSAULT = re.compile(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|sprayed|pepper\s+spray|"
+                      r"knocked\s+(?:to\s+the\s+ground|over)|wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them))\b")
+
+
 def mo_tags(text: str) -> list[str]:
     """Modus operandi tags named in ``text`` (in the fixed order of :data:`MO_TAGS`)."""
     low = text.lower()
-    tags = [tag for tag, rx in MO_TAGS if rx.search(low)]
+    tags = [tag for tag, rx in MO_TAGS if any(k in low for k in _MO_KEYS[tag]) and rx.search(low)]
+    if "crew_assaulted" in tags and _NOBODY_HURT.search(low) and not _ASSAULT.search(low):
+        tags.remove("crew_assaulted")  # "no-one was hurt": the words are there, the assault is not
     if "firearm" in tags and re.search(r"\bcs\s+gas\b|\bshot\s+(?:of|at\s+the\s+title)\b", low) and \
             not re.search(r"\b(?:guns?|firearms?|shotguns?|pistols?)\b", low):
         tags.remove("firearm")
     return tags
 
 
-# 4-letter word starts that every court / campaign word has: texts without any skip the regexes
-_COURT_KEYS = frozenset("jail sent impr lock pris behi comm deta conv guil admi plea pled verd jury char accu "
-                        "appe cour magi rema tria extr hand pros defe deni indi bail arre cust susp term year "
-                        "give rece serv".split())
-_CAMPAIGN_KEYS = frozenset("oper crac init camp sche advi urge urgi vigi stat figu surv data foi free per perc "
-                           "awar part patr prev dete bsia safe bank indu reta busi epid rise incr spat seri numb "
-                           "tren rocu regi tips secu work each ever annu repo crim".split())
+# plain lower-case stems every court / campaign word contains: texts without any skip the regexes
+_COURT_GATE = re.compile(r"\b(?:jail|senten|impris|locked|prison|behind|community|detain|convict|guilt|admit|plea|pled|"
+                         r"verdict|jury|charge|accuse|appear|court|magistrat|remand|trial|extradit|handed|prosecut|"
+                         r"defendant|denie|indict|bail|arrest|custody|suspicion|term|year|given|receiv|serv)")
+_CAMPAIGN_GATE = re.compile(r"\b(?:operation|crackdown|initiative|campaign|scheme|advi|urg|vigilan|statistic|figures|survey|"
+                            r"data|foi|freedom|per\s*cent|award|partnership|patrol|prevent|deter|awareness|bsia|"
+                            r"safercash|banknote|industry|retailers|businesses|epidemic|rise|increase|spate|series|"
+                            r"number|trend|rocu|regional|tips|security|working|each|every|annual|report)")
 STAGE_RANK = {"sentenced": 4, "convicted": 3, "charged": 2, "arrest": 1}
-_WORD = _rx(r"[a-z0-9]+")
-
-
-@lru_cache(maxsize=8192)
-def word_starts(text: str) -> frozenset[str]:
-    """The first four letters of every word of ``text``, lower-cased (a cheap gate for the lexicons)."""
-    return frozenset(w[:4] for w in _WORD.findall(text.lower()))
-
-
-def _has_any(text: str, keys: frozenset[str]) -> bool:
-    return not word_starts(text).isdisjoint(keys)
 
 
 def court_stage(text: str) -> str | None:
     """How far a case has got, the furthest stage named: sentenced > convicted > charged > arrest."""
-    if not _has_any(text, _COURT_KEYS):
-        return None
     low = text.lower()
+    if not _COURT_GATE.search(low):
+        return None
     for stage, rx in COURT_STAGES:
         if rx.search(low):
             return stage
@@ -318,17 +330,18 @@ def court_stage(text: str) -> str | None:
 
 def court_score(text: str) -> int:
     """How many court/arrest words ``text`` has (a density signal, not a probability)."""
-    if not _has_any(text, _COURT_KEYS):
-        return 0
     low = text.lower()
+    if not _COURT_GATE.search(low):
+        return 0
     return sum(len(rx.findall(low)) for _, rx in COURT_STAGES)
 
 
 def campaign_score(text: str) -> int:
     """How many campaign words (operations, advice, statistics, industry) ``text`` has."""
-    if not _has_any(text, _CAMPAIGN_KEYS):
+    low = text.lower()
+    if not _CAMPAIGN_GATE.search(low):
         return 0
-    return len(CAMPAIGN.findall(text.lower()))
+    return len(CAMPAIGN.findall(low))
 
 
 def is_past(sentence: str) -> bool:

@@ -113,7 +113,6 @@ _PLACE_FOLLOWERS = frozenset("High Main Town City Market Police Constabulary Bor
                              "Gate Vale Grange Barr Shore Moor Marsh Wood Fields Lodge Valley Village Hill Mount "
                              "Rise Bottom Top Tesco Sainsbury Asda Morrisons Aldi Lidl Spar Londis Nisa Post "
                              "Co".split())
-_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _CAP_TOKEN = re.compile(r"(?<![\w'’-])[A-Z\u00C0-\u00DE][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _NEXT_TOKEN = re.compile(r"\.? ([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*)")
 _LAST_CAP = re.compile(r"[ .][A-Z\u00C0-\u00DE][^ ]*$")
@@ -150,7 +149,8 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#")))
 
 
-def _distance_km(a: Place, b: Place) -> float:
+def distance_km(a: Place, b: Place) -> float:
+    """Distance between two places (equirectangular: exact enough within the UK)."""
     dlat = math.radians(b.lat - a.lat)
     dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
     return 6371.0 * math.hypot(dlat, dlon)
@@ -191,7 +191,7 @@ class Gazetteer:
         self._first_words = frozenset(k.split(" ")[0] for k in (*places.keys(), *areas, *police))
         big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
                       and k not in _STOP and places.has_big_gb(k)}
-                     | {k.replace(" ", "") for k in areas if len(k) >= 5} , key=len, reverse=True)
+                         | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=len, reverse=True)
         self._url_names = tuple(big)  # longest first
         self._url_lookup = {**{k: ("place", k) for k in big}, **{k.replace(" ", ""): ("area", k) for k in areas}}
 
@@ -339,7 +339,7 @@ class Gazetteer:
         path = (url or "")[len(host):] if (url or "").find(host) == 0 else (url or "")
         # the site's name says where it reports (shropshirestar.com); a path only by area names
         # (/uk-england-cambridgeshire/), since a town in a slug is just the story's ambiguous name
-        hits = self._url_hits(f"{source} {host}") + [h for h in self._url_hits(path) if h[0] == "area"]
+        hits = list(self._host_hits(f"{source} {host}")) + [h for h in self._url_hits(path) if h[0] == "area"]
         for kind, key in hits:
             if kind == "area":
                 force, cc = self._areas[key]
@@ -352,6 +352,10 @@ class Gazetteer:
                 if uk:
                     ctx.forces[uk[0].force] += 1
         return ctx
+
+    @lru_cache(maxsize=1024)  # feeds repeat their hosts; one gazetteer lives for the whole process
+    def _host_hits(self, host: str) -> tuple[tuple[str, str], ...]:
+        return tuple(self._url_hits(host))
 
     def _url_hits(self, url: str) -> list[tuple[str, str]]:
         if not url:
@@ -390,7 +394,7 @@ class Gazetteer:
                 else:
                     score += 2  # a UK monitor: UK places win ties with same-name places abroad
                 for a in ctx.anchors:
-                    if a is not p and a.name != p.name and _distance_km(a, p) < 40:
+                    if a is not p and a.name != p.name and distance_km(a, p) < 40:
                         score += 1.0
             else:
                 score += ctx.countries.get(p.country, 0) * 1.5

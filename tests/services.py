@@ -80,14 +80,20 @@ def _start(name: str, script: str, min_java: int, run_dir: Path) -> LocalService
         pytest.skip(f"{name} needs Java {min_java}+ and none is installed (set DEPLOY_LOCAL_JAVA_HOME)")
     env = dict(os.environ, DEPLOY_LOCAL_RUN=str(run_dir))
     svc = LocalService(name, LOCAL / script, env, "")
-    try:
-        svc.start()
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+    errors = []
+    # Two tries: a free port picked by the script can be taken by another process before the
+    # service binds it (a busy shared machine); the second try starts clean on new ports.
+    for _ in range(2):
         try:
-            svc.stop()
-        finally:
-            pytest.fail(f"could not start the local {name}: {exc}", pytrace=False)
-    return svc
+            svc.start()
+            return svc
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            errors.append(str(exc))
+            try:
+                svc.run("clean")
+            except (RuntimeError, subprocess.TimeoutExpired) as clean_exc:
+                errors.append(f"clean failed too: {clean_exc}")
+    pytest.fail(f"could not start the local {name}:\n" + "\n---\n".join(errors), pytrace=False)
 
 
 @pytest.fixture(scope="session")

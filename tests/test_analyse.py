@@ -202,3 +202,12 @@ def test_scene_named_sentences_after_the_attack(analyser):
         "Police were called to the store in Station Road, Thornbury, at 9.15am."))
     [inc] = a.incidents
     assert (inc.town, inc.force) == ("Thornbury", "avon-and-somerset")
+
+
+def test_list_of_towns_after_one_preposition(analyser):
+    a = analyser.analyse(art(
+        "Two men have been jailed for blowing up cash machines.\n"
+        "The pair targeted shops in Tameside, Oldham and north Leeds over three months, the court heard.",
+        title="Cash machine bombers jailed"))
+    assert sorted((i.town, i.force) for i in a.incidents) == [("Leeds", "west-yorkshire"),
+                                                              ("Oldham", "greater-manchester")]

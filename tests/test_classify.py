@@ -89,3 +89,18 @@ def test_past_and_fresh_markers():
     assert not C.is_past("The machine was ripped out at 3am on Sunday.")
     assert C.is_fresh("The machine was ripped out at 3am on Sunday.")
     assert not C.is_fresh("Cash machine attacks have fallen across the region.")
+
+
+@pytest.mark.parametrize("text, assaulted", [
+    ("The courier was kicked and left with a broken wrist.", True),
+    ("The crew were threatened with a crowbar but nobody was hurt.", False),
+    ("Staff were shaken but uninjured.", False),
+    ("The guard was punched, although he was not seriously injured.", True),
+])
+def test_crew_assaulted_respects_negation(text, assaulted):
+    assert ("crew_assaulted" in C.mo_tags(text)) is assaulted
+
+
+def test_gas_station_and_cs_gas_are_not_explosives():
+    assert C.atm_type("Thieves used a digger to take an ATM from a gas station.") == "atm_theft"
+    assert "gas" not in C.mo_tags("Officers used CS gas to arrest the man.")

@@ -14,9 +14,10 @@ def gaz() -> Gazetteer:
 
 
 def test_gazetteer_loads_under_a_second():
-    started = time.perf_counter()
+    # CPU time, not wall time: the test machine is shared and a busy neighbour must not fail this
+    started = time.process_time()
     Gazetteer.load()
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 @pytest.mark.parametrize("name, force", [
@@ -95,3 +96,15 @@ def test_names_that_are_not_scenes(gaz, text):
 def test_longer_unknown_name_does_not_match_its_first_word(gaz):
     # "Leigh" is a town, but "Leigh Park" is a different place the gazetteer does not list
     assert not [m for m in gaz.scan("The couriers were attacked in Leigh Park last night.") if m.kind == "place"]
+
+
+@pytest.mark.parametrize("alias, force", [("Hull", "humberside"), ("Stoke", "staffordshire"), ("Londonderry", "psni")])
+def test_short_names_news_uses(gaz, alias, force):
+    uk = [p for p in gaz.lookup(alias) if p.country == "GB"]
+    assert uk and uk[0].force == force
+
+
+def test_site_country_domain_points_abroad(gaz):
+    mentions = gaz.scan("Thieves blew up a cash machine in the town centre.")
+    ctx = gaz.context(mentions, url="https://www.example-news.ie/crime/1", source="example-news.ie")
+    assert ctx.abroad() == "IE"

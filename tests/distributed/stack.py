@@ -115,6 +115,37 @@ class Stack:
 
     # ------------------------------------------------------------------ looking at results
 
+    def diagnose(self) -> str:
+        """What is missing where: articles not in Elasticsearch, and consumer groups' lag per partition."""
+        lines = []
+        indexed = {corpus_id(a["url"]) for a in self.articles()}
+        lines.append(f"articles not indexed: {sorted(set(self.newsroom.articles) - indexed)}")
+        try:
+            from kafka import KafkaConsumer
+            from kafka.admin import KafkaAdminClient
+
+            admin = KafkaAdminClient(bootstrap_servers=self.kafka)
+            consumer = KafkaConsumer(bootstrap_servers=self.kafka)
+            try:
+                for group in (f"{self.name}.processors", f"{self.name}.sinks"):
+                    offsets = admin.list_consumer_group_offsets(group)
+                    ends = consumer.end_offsets(list(offsets))
+                    lag = {f"{tp.topic}[{tp.partition}]": (o.offset, ends[tp]) for tp, o in sorted(offsets.items())
+                           if o.offset != ends[tp]}
+                    lines.append(f"{group} lag (committed, end): {lag}")
+                topics = [t for t in consumer.topics() if t.startswith(self.name)]
+                from kafka import TopicPartition
+                tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+                ends = consumer.end_offsets(tps)
+                lines.append("records per topic: " + str({t: sum(v for tp, v in ends.items() if tp.topic == t)
+                                                          for t in sorted(topics)}))
+            finally:
+                consumer.close()
+                admin.close()
+        except Exception as exc:  # diagnostics only
+            lines.append(f"(no Kafka diagnostics: {exc})")
+        return "\n".join(lines)
+
     def es(self):
         from elasticsearch import Elasticsearch
 
@@ -150,5 +181,6 @@ class Stack:
             if got:
                 return got
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; logs in {self.workdir}")
+                raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; logs in {self.workdir}\n"
+                                     f"{self.diagnose()}")
             time.sleep(every_s)

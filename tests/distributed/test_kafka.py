@@ -103,3 +103,34 @@ def test_unparseable_record_is_a_named_input_error():
 
     with pytest.raises(InputError, match=r"pages\[2\]@7: not a valid Page: article_id"):
         decode(Page, b'{"schema": 1, "item": {}}', where="pages[2]@7")
+
+
+def test_cli_kafka_topics_creates_and_reports(kafka_bootstrap, unique_name, tmp_path):
+    from typer.testing import CliRunner
+
+    from cashwatch.cli import app
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"kafka: {{bootstrap_servers: '{kafka_bootstrap}', topic_prefix: '{unique_name}.', partitions: 2}}\n")
+    first = CliRunner().invoke(app, ["kafka", "topics", "-c", str(cfg)])
+    assert first.exit_code == 0, first.output
+    rows = [line.split("\t") for line in first.stdout.splitlines() if line.startswith(unique_name)]
+    assert len(rows) == len(TOPICS) + 1 and {r[1] for r in rows} == {"created"}
+    assert all(r[2] == "partitions=2" for r in rows)
+    again = CliRunner().invoke(app, ["kafka", "topics", "-c", str(cfg)])
+    assert {line.split("\t")[1] for line in again.stdout.splitlines() if line.startswith(unique_name)} == {"exists"}
+
+
+def test_cli_kafka_topics_names_an_unreachable_broker(tmp_path):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from cashwatch.cli import app
+
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"kafka: {{bootstrap_servers: '127.0.0.1:{port}'}}\n")
+    result = CliRunner().invoke(app, ["kafka", "topics", "-c", str(cfg)])
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port}" in result.output
