@@ -19,16 +19,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from cashwatch.errors import ConfigError
 from cashwatch.models import INCIDENT_TYPES, IncidentType
 from cashwatch.places_table import FORCES, REGIONS
 
 ENV_PREFIX = "CASHWATCH_"
+
+
+def _http_url(v: str) -> str:
+    if not v.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return v
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
 
 
 class Strict(BaseModel):
@@ -39,19 +48,12 @@ class FeedConfig(Strict):
     """One RSS/Atom feed to poll."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    url: str
+    url: HttpUrlStr
     kind: Literal["police", "local_news", "national_news", "news_search", "other"] = "local_news"
     name: str | None = None
     place_hint: str | None = None  # police force id covering the feed's area
     poll_interval_s: float = Field(600.0, ge=1.0)
     enabled: bool = True
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return v
 
     @field_validator("place_hint")
     @classmethod
@@ -90,7 +92,7 @@ class SubscriptionConfig(Strict):
     """Who gets a webhook for which incidents."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    url: str
+    url: HttpUrlStr
     secret: SecretStr | None = None
     format: Literal["json", "slack", "teams"] = "json"
     regions: list[str] = Field(default_factory=list)
@@ -104,13 +106,6 @@ class SubscriptionConfig(Strict):
         default_factory=lambda: ["created"]
     )
     max_age_s: float = Field(86400.0, gt=0)  # give up retrying (dead-letter) after this long
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return v
 
     @field_validator("regions")
     @classmethod

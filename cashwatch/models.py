@@ -98,24 +98,29 @@ class Article(Record):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class IncidentMention(Record):
-    """One attack an article reports (``primary``) or mentions for context (``reference``)."""
+class Scene(Record):
+    """Where and when an attack happened, as one article or the merged incident tells it."""
 
-    type: IncidentType
-    attempted: bool = False
     town: str | None = None
     force: str | None = None
-    region: str | None = None
     country: str | None = None
     lat: float | None = None
     lon: float | None = None
     date: dt.date | None = None
+    store: str | None = None  # a shop, bank or street named at the scene, used for linking
+
+
+class IncidentMention(Scene):
+    """One attack an article reports (``primary``) or mentions for context (``reference``)."""
+
+    type: IncidentType
+    attempted: bool = False
+    region: str | None = None
     mo: list[str] = Field(default_factory=list)
     evidence: str = ""
     confidence: float = 0.5
     role: Role = "primary"
     incident_id: str | None = None
-    store: str | None = None  # a shop, bank or street named at the scene, used for linking
 
 
 class Analysis(Record):
@@ -135,7 +140,7 @@ class Analysis(Record):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class Report(Record):
+class Report(Scene):
     """One article that reports an incident, as stored on the incident."""
 
     article_id: str
@@ -150,31 +155,17 @@ class Report(Record):
     mention: int = 0  # index of the mention in the article's Analysis.incidents
     type: IncidentType | None = None
     attempted: bool | None = None
-    town: str | None = None
-    force: str | None = None
-    country: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    date: dt.date | None = None
-    store: str | None = None
     stage: Stage | None = None
 
 
-class Incident(Record):
+class Incident(Scene):
     """The merged view of one real-world incident across all its reports."""
 
     incident_id: str
     type: IncidentType
     attempted: bool = False
-    town: str | None = None
-    force: str | None = None
     region: str | None = None
-    country: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    date: dt.date | None = None
     mo: list[str] = Field(default_factory=list)
-    store: str | None = None
     stage: Stage = "reported"
     confidence: float = 0.5
     first_seen: dt.datetime

@@ -128,10 +128,10 @@ class Stack:
             consumer = KafkaConsumer(bootstrap_servers=self.kafka)
             try:
                 for group in (f"{self.name}.processors", f"{self.name}.sinks"):
-                    offsets = admin.list_consumer_group_offsets(group)
+                    offsets = admin.list_group_offsets({group: None})[group]
                     ends = consumer.end_offsets(list(offsets))
-                    lag = {f"{tp.topic}[{tp.partition}]": (o.offset, ends[tp]) for tp, o in sorted(offsets.items())
-                           if o.offset != ends[tp]}
+                    lag = {f"{tp.topic}[{tp.partition}]": (getattr(o, "offset", o), ends[tp])
+                           for tp, o in sorted(offsets.items()) if getattr(o, "offset", o) != ends[tp]}
                     lines.append(f"{group} lag (committed, end): {lag}")
                 topics = [t for t in consumer.topics() if t.startswith(self.name)]
                 from kafka import TopicPartition
@@ -143,7 +143,11 @@ class Stack:
                 consumer.close()
                 admin.close()
         except Exception as exc:  # diagnostics only
-            lines.append(f"(no Kafka diagnostics: {exc})")
+            lines.append(f"(no Kafka diagnostics: {exc!r})")
+        for name in self.procs:
+            log = (self.workdir / f"{name}.log").read_text(errors="replace").splitlines()
+            interesting = [x for x in log if "alert_delivered" not in x and "No event received" not in x][-25:]
+            lines.append(f"--- {name}.log (last lines)\n" + "\n".join(x[:300] for x in interesting))
         return "\n".join(lines)
 
     def es(self):
