@@ -20,6 +20,17 @@ separate incident", "a fourth raid", its own date, another force's area) or list
 getaway car was found, or a suburb next to its city ("Northwood, Stoke-on-Trent") is not a new
 scene. The first attack of a news article is primary; later ones told with past markers or
 dated more than ten days before publication are references. ``incident_id`` is left to the linker.
+
+Placing an incident (the linker depends on it: a report without its town is a report it cannot
+join): an incident placed so far only by its county ("a shop in Co Antrim") takes a town inside that
+force named later as a scene ("in the village of Ahoghill", "the theft happened in Dungiven"); one
+with no place at all takes the nearest scene named anywhere after it, as late as the closing appeal
+("information about the incident in Brandon"), skipping far-off sentences about past or general
+attacks and where the case is heard; failing that, the headline's town (for the story's first
+attack), then a settlement the gazetteer lacks named after a street or as "the village of X"
+("Squires Lane, South Shore"). The store is the one named with the machine ("a Co-op ATM") or the
+scene's town ("a Tesco Express in nearby Hinckley") before the first one its own sentences name.
+Dating: a sentence saying when "the theft happened" is read before others (captions, video dates).
 """
 from __future__ import annotations
 
@@ -53,7 +64,7 @@ _STREET = re.compile(r"\b(?:[A-Z][a-z']+\s+){1,2}(?:Road|Street|Lane|Avenue|Way|
                      r"Crescent|Terrace|Row|Walk|Circle|Gate|Hill|Broadway|Precinct|Centre)\b")
 # a settlement after one of these is the scene; after "from"/"of" it is often where a person lives
 _SCENE_PREP = re.compile(r"\b(?:in|at|near|outside|on\s+the\s+outskirts\s+of|village\s+of|town\s+of|city\s+of|"
-                         r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+)?$", re.I)
+                         r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+|nearby\s+)?$", re.I)
 # where a person lives ("Smith, 31, of Mere Lane, Leigh", "a man from Leigh"), not the scene
 _RESIDENT = re.compile(r"(?:\d{2},?\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|,\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|"
                        r"\b(?:man|woman|men|women|boy|girl|teenager|youth|pair|duo|brothers|gang|resident|native|lad|"
@@ -98,6 +109,8 @@ _NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|final|
                         r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
                         r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b")
 _LISTED_SCENE = re.compile(r"\b(?:in|at|near|outside)\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s*){1,4},\s*$")
+_WHEN = re.compile(r"\b(?:the|this)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|explosion|blast|heist|incident)"
+                   r",?\s+(?:which\s+)?(?:happened|took\s+place|occurred)\b", re.I)
 _TYPE_RANK = {"atm_explosive": 3, "atm_theft": 2, "atm_break_in": 1, "cit_robbery": 0}
 _REFERENCE_AGE = timedelta(days=10)
 
@@ -124,6 +137,23 @@ class _Sentence:
         if self._fresh is None:
             self._fresh = C.is_fresh(self.text)
         return self._fresh
+
+    _low: str | None = None
+    _general: bool | None = None
+
+    @property
+    def low(self) -> str:
+        """The text in lower case (the lower-case lexicons read it several times)."""
+        if self._low is None:
+            self._low = self.text.lower()
+        return self._low
+
+    @property
+    def general(self) -> bool:
+        """About attacks in general ("a spate of raids across the county"), not one attack."""
+        if self._general is None:
+            self._general = bool(_GENERAL.search(self.low))
+        return self._general
 
     @property
     def past(self) -> bool:
@@ -162,6 +192,7 @@ class _Incident:
     support: list[_Sentence] = field(default_factory=list)  # "the raid in Ballynahinch...": place/time only
     key: str = ""
     town: str | None = None  # a settlement the gazetteer does not know ("Main Street, Tempo")
+    scene: "_Sentence | None" = None  # the sentence that placed it when none of its own did
 
 
 def clean_lines(text: str) -> list[str]:
@@ -440,29 +471,33 @@ class Analyser:
                         target.sentences.append(s)
                         current = target
                     continue
-            if not s.attack and current is not None and not s.stage and _EVENT_WORD.search(s.text.lower()) and \
-                    _NEW_EVENT.search(s.text.lower()):
+            if not s.attack and current is not None and not s.stage and _EVENT_WORD.search(s.low) and \
+                    _NEW_EVENT.search(s.low):
                 place, area, is_scene = self._scene(s, ctx)
                 if place is not None and is_scene:
                     # "a fourth raid took place at the Co-op in Burwell": another attack of the story
                     s.attack = C.AttackSentence(None, False, None)
             if not s.attack:
-                if current is not None and _ANAPHOR.search(s.text.lower()) and s.index - current.sentences[-1].index <= 3:
+                if current is not None and _ANAPHOR.search(s.low) and s.index - current.sentences[-1].index <= 3:
                     current.support.append(s)
+                    place, area, is_scene = self._scene(s, ctx)
                     if not current.key:
-                        place, area, is_scene = self._scene(s, ctx)
                         if (place or area) and is_scene:
                             current.place, current.area = place, area
                             current.key = place.name.lower() if place else area.name.lower()
+                    elif is_scene and _fills(current, place):
+                        # "The theft happened in the small town of Dungiven": the county named so far
+                        # was only the area of this scene
+                        current.place, current.key = place, place.name.lower()
                 continue
             place, area, is_scene = self._scene(s, ctx)
-            if not is_scene and _GENERAL.search(s.text.lower()):
+            if not is_scene and s.general:
                 continue  # "a number of cash machines have been attacked this year": background, not this attack
             key = (place.name.lower() if place else (area.name.lower() if area else ""))
             target = None
             if key:
                 target = next((g for g in groups if g.key == key), None)
-                fresh_event = bool(_NEW_EVENT.search(s.text.lower())) and bool(current and current.sentences and any(
+                fresh_event = bool(_NEW_EVENT.search(s.low)) and bool(current and current.sentences and any(
                     x.attack.strong for x in current.sentences))
                 if target is None and current is not None and not fresh_event and (not current.key or (
                         current.place is None and current.town is None and current.area is not None
@@ -473,7 +508,7 @@ class Analyser:
                     target = current
                 if target is None and current is not None:
                     other_force = place is not None and current.place is not None and place.force != current.place.force
-                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.text.lower())) or other_force or s.past or
+                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.low)) or other_force or s.past or
                                                any(h.day for h in find_dates(s.text, article.published)))
                     if starts_new and not other_force and place is not None and current.place is not None and \
                             distance_km(place, current.place) < 15:
@@ -481,10 +516,13 @@ class Analyser:
                     if not starts_new:
                         # a town named in passing ("the Bristol raid", "Garforth, Leeds") continues the story
                         target = current
+                        if is_scene and _fills(current, place):
+                            # "... from a shop in the village of Ahoghill" after "a shop in Co Antrim"
+                            current.place, current.key = place, key
                 if target is None:
                     target = _Incident(place, area, key=key)
                     groups.append(target)
-            elif current is not None and current.sentences and _SEPARATE.search(s.text.lower()):
+            elif current is not None and current.sentences and _SEPARATE.search(s.low):
                 # "A short time later, a second guard was threatened outside a shop on Glen Road":
                 # another attack in the same place
                 target = _Incident(current.place, current.area, key=f"{current.key}#{len(groups)}", town=current.town)
@@ -503,14 +541,32 @@ class Analyser:
                 # told without a place ("a guard was shot outside a supermarket"): the scene is
                 # usually named a few sentences on ("They drove off from London Road, Tring")
                 start = g.sentences[0].index
-                stop = min([h.sentences[0].index for h in groups[n + 1:] if h.sentences] + [start + 7])
+                later = [h.sentences[0].index for h in groups[n + 1:] if h.sentences]
+                # the last (often only) attack of the story may be placed as late as the appeal at its
+                # end ("anyone with information about the incident in Brandon ...")
+                stop = min(later) if later else len(sentences)
                 for x in sorted(sentences[max(0, start - 2):stop], key=lambda x: abs(x.index - start)):
                     if x.index in claimed and x not in g.sentences:
                         continue
+                    if x not in g.sentences and x.stage:
+                        continue  # "pleaded guilty at Nuneaton ...": where the case is heard
+                    if x.index - start > 7 and (x.past or x.general):
+                        continue  # far from the attack and about other attacks
                     place, area, is_scene = self._scene(x, ctx)
                     if is_scene and place is not None:
-                        g.place, g.key = place, place.name.lower()
+                        g.place, g.key, g.scene = place, place.name.lower(), x
                         break
+                else:
+                    # the headline's town ("Cash machine ripped from Ahoghill shop"), for the story's
+                    # first attack only; then a settlement the gazetteer lacks
+                    head = sentences[0] if sentences and sentences[0].is_title and n == 0 else None
+                    place = self._scene(head, ctx)[0] if head is not None else None
+                    if place is not None:
+                        g.place, g.key, g.scene = place, place.name.lower(), head
+                        continue
+                    town = _unknown_town(sentences[max(0, start - 2):stop], start)
+                    if town is not None:
+                        g.town, g.key = town, town.lower()
         for n, g in enumerate(groups):
             mention = self._mention(g, sentences, ctx, article, kind, days, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
@@ -531,13 +587,15 @@ class Analyser:
                  kind: str, days: "_Days", main: bool, single: bool = False) -> IncidentMention | None:
         text = " ".join(s.text for s in g.sentences)
         types = [s.attack.type for s in g.sentences]
+        # with one attack in the article, every sentence about it (not the past, not attacks in general)
+        story = [x for x in sentences if not x.past and not x.general] if single else None
         if types[0] == "cit_robbery" or (types.count("cit_robbery") > len(types) / 2):
             itype = "cit_robbery"
         else:
             atm = [t for t in types if t not in (None, "cit_robbery")]
             # the method is often told in a sentence of its own ("Gas canisters were found"): when the
             # article reports one attack, all of it describes that attack
-            scope = [x for x in sentences if not x.past and not _GENERAL.search(x.text.lower())] if single \
+            scope = story if single \
                 else g.sentences + g.support
             together = C.atm_type(" ".join(x.text for x in scope if not (x.attack and x.attack.type == "cit_robbery")))
             if together:
@@ -578,7 +636,7 @@ class Analyser:
         first = g.sentences[0]
         evidence = next((x for x in g.sentences if not x.is_title), first)
         # with one attack in the article, every sentence about it may tell how it was done
-        mo_text = " ".join(x.text for x in sentences if not x.past and not _GENERAL.search(x.text.lower())) \
+        mo_text = " ".join(x.text for x in story) \
             if single else text
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempt_text = " ".join([text] + [s.text for s in following])
@@ -589,12 +647,7 @@ class Analyser:
         role = "reference" if (past or dated_old) and kind == "incident" and not main else "primary"
         confidence = 0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) + \
             (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0)
-        store = None
-        for s in g.sentences:
-            m = _STORE.search(s.text) or _STREET.search(s.text)
-            if m:
-                store = m.group(0).removeprefix("the ").strip()
-                break
+        store = _store(g, town)
         return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
                                mo=C.mo_tags(mo_text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
@@ -613,7 +666,7 @@ class Analyser:
         idx = {s.index for s in own}
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own:
-            m = _SAME_DAY.search(s.text.lower())
+            m = _SAME_DAY.search(s.low)
             if m and days.previous is not None and not _pick(find_dates(s.text, published)):
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
@@ -621,7 +674,8 @@ class Analyser:
         near = [s for s in sentences if s.index not in idx and not s.attack and not s.stage
                 and any(0 < abs(s.index - o.index) <= 2 for o in own)]
         for group in (own, near):
-            for s in sorted(group, key=lambda x: x.index):
+            # "The theft happened early on Sunday" says when; a caption's or video's date may not
+            for s in sorted(group, key=lambda x: (not _WHEN.search(x.text), x.index)):
                 hits = find_dates(s.text, published)
                 day = _pick(hits)
                 if day is not None:
@@ -636,6 +690,60 @@ class Analyser:
                     return day, False
             return published, False
         return None, False
+
+
+_STORE_ATM = re.compile(r"^[\w'’-]*\s*(?:store\s+|shop\s+|branch\s+|garage\s+|supermarket\s+)?(?:ATM|cash\s*machine|"
+                        r"cash[- ]?point|cash\s+dispenser)", re.I)
+
+
+def _store(g: _Incident, town: str | None) -> str | None:
+    """The shop, bank or street of the scene. A store named with the machine ("a Co-op ATM") or with
+    the scene's town ("a Tesco Express in Hinckley") beats the first one named in the incident's own
+    sentences (a bakery where the evacuated took refuge, the other shops of a round-up); sentences
+    that only place or date it are read last, for shops only."""
+    own = sorted(g.sentences, key=lambda x: x.index)
+    extra = sorted({id(x): x for x in g.support + ([g.scene] if g.scene else []) if x not in g.sentences}.values(),
+                   key=lambda x: x.index)
+    near_town = re.compile(rf"^\s+(?:store\s+|shop\s+|branch\s+|supermarket\s+)?(?:in|at)\s+(?:nearby\s+)?"
+                           rf"{re.escape(town)}\b") if town else None
+    first = None
+    for x in own + extra:
+        found = None
+        for m in _STORE.finditer(x.text):
+            after = x.text[m.end():m.end() + 40]
+            if _STORE_ATM.match(after) or (near_town is not None and near_town.match(after)):
+                return m.group(0).removeprefix("the ").strip()
+            found = found or m
+        if first is None:
+            # a street in a sentence that only places the attack may be anywhere in the story (where
+            # the digger was taken, where the car was found): streets come from its own sentences
+            first = found or (_STREET.search(x.text) if x in own else None)
+    return first.group(0).removeprefix("the ").strip() if first else None
+
+
+def _fills(g: _Incident, place: Place | None) -> bool:
+    """Whether ``place`` can be the scene of ``g``, so far placed at most by its area (county,
+    region or nothing): a place inside that area's force, never one that moves it elsewhere."""
+    if place is None or g.place is not None or g.town is not None:
+        return False
+    return g.area is None or (g.area.force is not None and place.force == g.area.force)
+
+
+# a settlement the gazetteer lacks, named as the scene: "Squires Lane, South Shore", "the village of X"
+_UNKNOWN_TOWN = re.compile(r"\b(?:(?:Road|Street|Lane|Avenue|Way|Drive|Parade|Square|Crescent|Terrace)\s*,\s*|"
+                           r"(?:village|hamlet|town|suburb|district)\s+of\s+)([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
+
+
+def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
+    """The scene's settlement when the gazetteer does not know it, nearest the attack first."""
+    for x in sorted(sentences, key=lambda x: abs(x.index - start)):
+        if x.past:
+            continue
+        for m in _UNKNOWN_TOWN.finditer(x.text):
+            name = m.group(1)
+            if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
+                return name
+    return None
 
 
 @lru_cache(maxsize=4096)

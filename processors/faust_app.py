@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from cashwatch import metrics
@@ -82,6 +83,98 @@ class ForceLinkers:
 
     def drop(self, force: str) -> None:
         self.linkers.pop(force, None)
+
+
+@dataclass(frozen=True)
+class Rec:
+    """One input record, from a faust event or fetched again by :class:`GapGuard`."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @classmethod
+    def of(cls, event: Any) -> "Rec":
+        m = event.message
+        return cls(m.topic, m.partition, m.offset, event.key, event.value)
+
+    @property
+    def where(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+class GapGuard:
+    """Hands an agent the records faust skipped, so that none is lost.
+
+    Why: faust treats a jump in offsets as a gap (meant for compacted topics and transaction markers)
+    and commits past it; around a rebalance its fetcher can hand a stream a prefetched record beyond
+    the committed offset, and the records in between would then never be processed. The topics
+    between our stages have no gaps (no compaction, no transactions), so a jump always means skipped
+    records. The guard remembers the next offset expected per partition (the committed offset right
+    after an assignment, then the offset after the last record seen) and, on a jump, reads the
+    skipped records straight from Kafka, in order, for the agent to process first.
+    """
+
+    def __init__(self, app: Any, bootstrap: str) -> None:
+        self.app = app
+        self.bootstrap = bootstrap
+        self.next: dict[tuple[str, int], int] = {}
+        self.refilled = 0
+
+    def reset(self) -> None:
+        self.next.clear()
+
+    def _committed(self, tp: Any) -> int | None:
+        committed = getattr(self.app.consumer, "_committed_offset", {})  # faust keeps it per assignment
+        value = committed.get(tp) if hasattr(committed, "get") else None
+        return value if isinstance(value, int) and value >= 0 else None
+
+    async def missed_before(self, event: Any) -> list[Rec]:
+        m = event.message
+        key = (m.topic, m.partition)
+        expected = self.next.get(key)
+        if expected is None:
+            # Right after an assignment: the committed offset, or the log start when nothing was
+            # committed yet (the consumer starts from the earliest record then).
+            expected = self._committed(m.tp) or 0
+        if m.offset <= expected:  # in order, or a replay of records already done
+            self.next[key] = max(m.offset + 1, expected)
+            return []
+        missed = await self._fetch(m.topic, m.partition, expected, m.offset)
+        self.next[key] = m.offset + 1
+        if missed:
+            self.refilled += len(missed)
+            metrics.ERRORS.labels("faust", "skipped_records_refetched").inc(len(missed))
+            log.warning("faust_skipped_records_refetched", topic=m.topic, partition=m.partition,
+                        from_offset=expected, to_offset=m.offset, records=len(missed))
+        return missed
+
+    async def _fetch(self, topic: str, partition: int, start: int, end: int) -> list[Rec]:
+        """Records ``[start, end)`` of one partition, read with a group-less consumer."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        tp = TopicPartition(topic, partition)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        out: list[Rec] = []
+        try:
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                msgs = batch.get(tp, [])
+                out += [Rec(topic, partition, r.offset, r.key, r.value) for r in msgs if start <= r.offset < end]
+                if any(r.offset >= end - 1 for r in msgs) or (out and out[-1].offset >= end - 1):
+                    break
+                if not msgs and await consumer.position(tp) >= end:
+                    break
+        finally:
+            await consumer.stop()
+        return out
 
 
 def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bool = False, web_port: int = 6066,
@@ -135,82 +228,93 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
     linkers = ForceLinkers(table)
     analyser = Analyser()
 
+    guard = GapGuard(app, k.bootstrap_servers)
+
     @app.on_partitions_revoked.connect
     async def _revoked(sender, revoked, **kwargs) -> None:  # noqa: ARG001
         linkers.clear()
+        guard.reset()
 
     @app.on_partitions_assigned.connect
     async def _assigned(sender, assigned, **kwargs) -> None:  # noqa: ARG001
         linkers.clear()
+        guard.reset()
 
-    async def to_dead_letters(stage: str, event: Any, exc: BaseException) -> None:
-        msg = event.message
-        dl = dead_letter(stage, exc, topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                         key=event.key, value=event.value)
+    async def to_dead_letters(stage: str, rec: Rec, exc: BaseException) -> None:
+        dl = dead_letter(stage, exc, topic=rec.topic, partition=rec.partition, offset=rec.offset,
+                         key=rec.key, value=rec.value)
         metrics.DEAD_LETTERS.labels(stage, dl.error_code).inc()
         metrics.ERRORS.labels(stage, dl.error_code).inc()
-        log.error("dead_lettered", stage=stage, topic=msg.topic, partition=msg.partition, offset=msg.offset,
+        log.error("dead_lettered", stage=stage, topic=rec.topic, partition=rec.partition, offset=rec.offset,
                   error_code=dl.error_code, error=dl.error[:300])
-        await dead.send(key=event.key or b"", value=encode(dl))
+        await dead.send(key=rec.key or b"", value=encode(dl))
 
-    def where(event: Any) -> str:
-        m = event.message
-        return f"{m.topic}[{m.partition}]@{m.offset}"
+    async def handle_page(rec: Rec) -> None:
+        try:
+            page = decode(Page, rec.value, where=rec.where)
+            started = time.perf_counter()
+            article = await asyncio.get_running_loop().run_in_executor(None, article_from_page, page)
+            metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
+        except Exception as exc:  # per message: never lose it, never stop the agent
+            await to_dead_letters("extract", rec, exc)
+            return
+        await articles.send(key=article.article_id.encode(), value=encode(article))
+
+    async def handle_article(rec: Rec) -> None:
+        from cashwatch.models import Article
+
+        try:
+            article = decode(Article, rec.value, where=rec.where)
+            started = time.perf_counter()
+            analysis = analyser.analyse(article)
+            metrics.STAGE_SECONDS.labels("analyse").observe(time.perf_counter() - started)
+        except Exception as exc:
+            await to_dead_letters("analyse", rec, exc)
+            return
+        await by_force.send(key=force_key(analysis).encode(), value=encode(analysis))
+
+    async def handle_analysis(rec: Rec) -> None:
+        force = (rec.key or b"").decode("utf-8", "replace") or NO_FORCE
+        try:
+            analysis = decode(Analysis, rec.value, where=rec.where)
+            linker = linkers.get(force)
+            try:
+                linked, events = linker.link(analysis)
+            except Exception:
+                linkers.drop(force)  # its memory may be half-updated: rebuild from the table next time
+                raise
+        except Exception as exc:
+            await to_dead_letters("link", rec, exc)
+            return
+        # Outputs first, then the table: a crash in between replays the message and repeats the
+        # same events (absorbed downstream) instead of losing them.
+        await analyses.send(key=linked.article_id.encode(), value=encode(linked))
+        for ev in events:
+            metrics.INCIDENT_EVENTS.labels(ev.event).inc()
+            await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
+        for ev in events:
+            table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
+        metrics.ARTICLES.labels(linked.kind).inc()
+
+    async def run(stream, handle) -> None:
+        async for event in stream.events():
+            for missed in await guard.missed_before(event):
+                await handle(missed)
+            await handle(Rec.of(event))
 
     @app.agent(pages, name="extract")
     async def extract_agent(stream):
-        loop = asyncio.get_running_loop()
-        async for event in stream.events():
-            try:
-                page = decode(Page, event.value, where=where(event))
-                started = time.perf_counter()
-                article = await loop.run_in_executor(None, article_from_page, page)
-                metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
-            except Exception as exc:  # per message: never lose it, never stop the agent
-                await to_dead_letters("extract", event, exc)
-                continue
-            await articles.send(key=article.article_id.encode(), value=encode(article))
+        await run(stream, handle_page)
 
     @app.agent(articles, name="analyse")
     async def analyse_agent(stream):
-        from cashwatch.models import Article
-
-        async for event in stream.events():
-            try:
-                article = decode(Article, event.value, where=where(event))
-                started = time.perf_counter()
-                analysis = analyser.analyse(article)
-                metrics.STAGE_SECONDS.labels("analyse").observe(time.perf_counter() - started)
-            except Exception as exc:
-                await to_dead_letters("analyse", event, exc)
-                continue
-            await by_force.send(key=force_key(analysis).encode(), value=encode(analysis))
+        await run(stream, handle_article)
 
     @app.agent(by_force, name="link")
     async def link_agent(stream):
-        async for event in stream.events():
-            force = (event.key or b"").decode("utf-8", "replace") or NO_FORCE
-            try:
-                analysis = decode(Analysis, event.value, where=where(event))
-                linker = linkers.get(force)
-                try:
-                    linked, events = linker.link(analysis)
-                except Exception:
-                    linkers.drop(force)  # its memory may be half-updated: rebuild from the table next time
-                    raise
-            except Exception as exc:
-                await to_dead_letters("link", event, exc)
-                continue
-            # Outputs first, then the table: a crash in between replays the message and repeats the
-            # same events (absorbed downstream) instead of losing them.
-            await analyses.send(key=linked.article_id.encode(), value=encode(linked))
-            for ev in events:
-                metrics.INCIDENT_EVENTS.labels(ev.event).inc()
-                await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
-            for ev in events:
-                table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
-            metrics.ARTICLES.labels(linked.kind).inc()
+        await run(stream, handle_analysis)
 
     app.cashwatch_agents = {"extract": extract_agent, "analyse": analyse_agent, "link": link_agent}
     app.cashwatch_table = table
+    app.cashwatch_guard = guard
     return app

@@ -43,6 +43,12 @@ incidents (their reports carry what each said), so a linker restarted with :meth
 the stored incidents decides exactly as one that never stopped -- except text similarity, whose
 signatures are kept in memory only (the latest ``max_signatures`` articles).
 
+Candidates: the incidents of the mention's force (or country) and type family whose dates fall in
+a window around the mention's date or publication (see :class:`LinkerConfig`), those naming its town,
+and undated ones; a mention with neither a date nor a publication date (a feed without dates) is
+compared with every incident of its force and family held in memory, since nothing bounds it in
+time (its score then rests on place, store, type and text alone).
+
 Failure: the lookup's errors propagate from :meth:`Linker.link` before anything is recorded, so a
 retried analysis is linked as if the first attempt never happened.
 """
@@ -104,6 +110,9 @@ class LinkerConfig(BaseModel):
                                    "after a dated mention's attack.")
     undated_window_days: int = Field(60, ge=1, description="Candidates up to this many days before an "
                                      "undated mention's publication.")
+
+
+_ANY = 10**7  # beyond any date ordinal: a window without bounds
 
 
 def incident_id_for(article_id: str, index: int) -> str:
@@ -296,10 +305,15 @@ class Linker:
         elif m.published is not None:  # court, undated: other reports of the same hearing
             windows = [("court", m.published - 3, m.published + 3)]
         else:
-            windows = []
+            # nothing places the mention in time (no date, no publication date): every incident of its
+            # force and family held in memory is a candidate; the score still needs place and store
+            # or text evidence, as date points are 0
+            windows = [("date", -_ANY, _ANY), ("seen", -_ANY, _ANY)]
         if m.kind == "court":  # a court report may be about an attack of any age: reach back
             self._consult_store(m, family, None if m.date is None else m.date - 3,
                                 None if m.date is None else m.date + 3)
+        elif m.date is None and m.published is None:
+            self._consult_store(m, family, None, None)
         elif windows:
             self._consult_store(m, family, min(w[1] for w in windows), max(w[2] for w in windows))
         else:

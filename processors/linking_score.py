@@ -13,21 +13,25 @@ force / country           different countries, or different forces more than 5 k
                           one side without a force -1
 town                      same name +3, but +1.5 for a city of 100,000+ (it sees many attacks);
                           one name's words inside the other's ("Stoke" / "Stoke-on-Trent") +1;
-                          different names: +1 within 3 km, -2 within 10 km, never beyond 10 km;
+                          different names: +1 within 3 km, or within 10 km when one is a city of
+                          100,000+ (its district), else -2 within 10 km, never beyond 10 km;
                           without coordinates on both: +1 when one is a city and the other could
                           not be mapped (likely its district: "Llanrumney" / "Cardiff"), else -4
                           (two villages on the same night must not merge on type and date alone)
 date (exact on both)      same day +3, one day apart 0 (overnight raids get either date), two -2,
                           three -3, more than three: never (the same village on two dates)
-date (exact on one side)  compared with when the other side was first reported: reported 0-30 days
-                          after +1, 30-120 days 0, later -3; reported more than 2 days *before* the
+date (exact on one side)  compared with when the other side was first reported: reported 0-3 days
+                          after +1.5 (a follow-up), 3-30 days +1, 30-120 days 0, later -3;
+                          reported more than 2 days *before* the
                           attack: never. A court report is only required not to predate the attack.
 date (neither exact)      first-reported dates within 7 days +1, 60 days 0, beyond -3 (court: 0)
 same hearing              a court report published within 3 days of a court report of the
                           incident +2 (several outlets at one sentencing)
-store / street            only when the towns agree or one is unknown: same +2, different -4
-                          (two robberies in one town on one day at different shops); a street is
-                          only compared with streets, a shop or bank with shops
+store / street            only when the towns agree or one is unknown: same +2, different shops -4
+                          (two robberies in one town on one day at different shops), different
+                          streets -2 (reports name the street of the shop, of the stolen digger,
+                          of the burnt-out car); a street is only compared with streets, a shop or
+                          bank with shops
 modus operandi            any shared tag +0.5
 text (MinHash Jaccard)    >= 0.6 +4 (a syndicated copy), >= 0.35 +2
 ========================  ==========================================================================
@@ -60,6 +64,7 @@ STREET, SHOP = "#street", "#shop"
 _STREET_WORDS = frozenset({"road", "rd", "street", "st", "lane", "ln", "avenue", "ave", "way", "place", "close",
                            "drive", "crescent", "terrace", "parade", "square", "row", "grove", "gardens", "walk",
                            "broadway", "precinct", "hill", "bypass", "boulevard", "mews", "circus"})
+_COOP = re.compile(r"\bco ?op(?:erative)?\b")  # "Co-op", "Coop", "Co-operative": one chain
 _STORE_NOISE = frozenset({"the", "store", "shop", "branch", "supermarket", "bank", "of", "on", "in", "at",
                           "express", "extra", "local", "metro", "superstore"})
 
@@ -84,7 +89,7 @@ def normalise_store(store: str | None) -> frozenset[str] | None:
     ("the Co-op store" -> {"co", "op", "#shop"}; "Sandon Place" -> {"sandon", "place", "#street"})."""
     if not store:
         return None
-    folded = _fold(store).split()
+    folded = _COOP.sub("co op", _fold(store)).split()
     words = [w for w in folded if w not in _STORE_NOISE]
     if not words:
         return None
@@ -169,7 +174,11 @@ def town_points(m: MentionEvidence, inc: IncidentEvidence) -> tuple[float | None
         if d <= 3.0:
             return 1.0, True
         if d <= 10.0:
-            return (1.0, True) if related else (-2.0, False)
+            # a district and the city it lies in ("Llanrumney" / "Cardiff"): the city's name is just
+            # less precise; two districts, or two villages, are two places
+            contained = is_city(m.town, m.country or inc.country) or any(
+                is_city(t, m.country or inc.country) for t in inc.towns)
+            return (1.0, True) if related or contained else (-2.0, False)
         return None, False
     if related:
         return 1.0, True
@@ -236,6 +245,8 @@ def court_pair(m: MentionEvidence, inc: IncidentEvidence) -> bool:
 def _reported_after(days: int) -> float | None:
     if days < -2:
         return None  # reported before the attack happened: a different, earlier attack
+    if days <= 3:
+        return 1.5  # a follow-up of the next days ("police are still hunting the raiders")
     if days <= 30:
         return 1.0
     return 0.0 if days <= 120 else -3.0
@@ -271,7 +282,9 @@ def score(m: MentionEvidence, inc: IncidentEvidence, signatures: Iterable[Sequen
         if True in verdicts:
             points += 2.0
         elif False in verdicts:
-            points -= 4.0
+            # two shops: two robberies; two streets may be one attack told from where the machine
+            # stood and from where the digger was taken or the car found: a smaller doubt
+            points -= 2.0 if STREET in m.store else 4.0
     if court_pair(m, inc):
         points += 2.0
     if m.mo and m.mo & inc.mo:

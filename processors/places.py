@@ -121,6 +121,7 @@ _PREV_WORD = re.compile(r"([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*) $")
 _CONNECTORS = frozenset({"upon", "on", "le", "de", "in", "the", "and", "under", "by", "of", "en", "y",
                          "next", "sea", "super", "mare", "cum", "with", "juxta", "st"})
 _MAX_TOKENS = 5
+_URL_PREFIX = 5  # every name matched in a URL has at least five letters
 # Police services abroad and signals of an Irish (Republic) scene.
 _ABROAD_POLICE = (("Gardaí", "IE"), ("Gardai", "IE"), ("Garda", "IE"), ("An Garda Síochána", "IE"))
 
@@ -193,6 +194,11 @@ class Gazetteer:
                       and k not in _STOP and places.has_big_gb(k)}
                          | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=len, reverse=True)
         self._url_names = tuple(big)  # longest first
+        # names by their first five letters: a URL only needs the names whose prefix it contains
+        self._url_rank = {name: k for k, name in enumerate(big)}
+        self._url_prefix: dict[str, list[str]] = {}
+        for name in big:
+            self._url_prefix.setdefault(name[:_URL_PREFIX], []).append(name)
         self._url_lookup = {**{k: ("place", k) for k in big}, **{k.replace(" ", ""): ("area", k) for k in areas}}
 
     @classmethod
@@ -361,8 +367,12 @@ class Gazetteer:
         if not url:
             return []
         low = url.lower().replace("-", "").replace("_", "")
+        prefixes = self._url_prefix
+        # every name in the URL starts with one of its five-letter substrings; replacing a found name
+        # by a space never creates another (names have no spaces), so these are all the candidates
+        found = {n for k in range(len(low) - _URL_PREFIX + 1) for n in prefixes.get(low[k:k + _URL_PREFIX], ())}
         hits = []
-        for name in self._url_names:  # a substring test per name is faster than one huge alternation
+        for name in sorted(found, key=self._url_rank.__getitem__):  # longest first, as before
             if name in low:
                 hits.append(self._url_lookup[name])
                 low = low.replace(name, " ")  # "northyorkshire" must not count "yorkshire" again

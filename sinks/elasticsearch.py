@@ -296,11 +296,3 @@ class ElasticsearchSink:
                 self._retry_or_raise(f"{what}:http_{exc.meta.status}", str(exc), deadline)
             await self._sleep(delay)
             delay = min(delay * 2, self.backoff_max_s)
-
-    # ------------------------------------------------------------------ search helpers
-
-    async def search_incidents(self, **filters: Any) -> list[dict]:
-        """Incident docs matching every keyword filter given (``town``, ``force``, ``region``, ``type``)."""
-        terms = [{"term": {k: v}} for k, v in filters.items() if v is not None]
-        resp = await self.client.search(index=self.incidents_alias, query={"bool": {"filter": terms}}, size=1000)
-        return [h["_source"] for h in resp["hits"]["hits"]]

@@ -211,3 +211,76 @@ def test_list_of_towns_after_one_preposition(analyser):
         title="Cash machine bombers jailed"))
     assert sorted((i.town, i.force) for i in a.incidents) == [("Leeds", "west-yorkshire"),
                                                               ("Oldham", "greater-manchester")]
+
+
+# -- the scene's town, wherever the article names it ------------------------------------------------
+
+@pytest.mark.parametrize("text, title, town, force", [
+    pytest.param("Raiders used a stolen tractor to tear a cash machine out of a shop in Co Tyrone overnight.\n"
+                 "The ATM was ripped from the front of a store in the village of Fivemiletown, leaving the wall "
+                 "close to collapse.", "", "Fivemiletown", "psni", id="county-first-then-village-of"),
+    pytest.param("Thieves drove a stolen forklift through the front of a supermarket and took its cash machine "
+                 "overnight.\nThe forklift was left at the scene.\nOfficers said a cordon would stay in place.\n"
+                 "Forensic teams spent the morning at the shop.\nNobody was hurt.\nThe store stayed shut.\n"
+                 "Staff were sent home.\nAnyone with information about the raid in Shildon, near Bishop "
+                 "Auckland, should call Durham Constabulary.", "", "Shildon", "durham",
+                 id="named-only-in-the-closing-appeal"),
+    pytest.param("A security guard was pushed to the ground and robbed of a cash box as he walked into a "
+                 "supermarket this morning.\nThe robbery happened outside the store in Tinkers Lane, Little "
+                 "Hulton.\nLancashire Police want to hear from witnesses.", "", "Little Hulton", None,
+                 id="unknown-district-after-its-street"),
+])
+def test_scene_town_found_beyond_the_attack_sentence(analyser, text, title, town, force):
+    [inc] = analyser.analyse(art(text, title=title)).incidents
+    assert inc.town == town
+    if force:
+        assert inc.force == force
+
+
+def test_village_outside_the_county_named_first_does_not_become_the_scene(analyser):
+    # the attack is placed in Co Antrim; the later town (in another force) is only where a van was seen
+    [inc] = analyser.analyse(art(
+        "An ATM was ripped from a shop in Co Antrim with a stolen digger overnight.\n"
+        "Police believe the gang drove the cash machine towards Carlisle.")).incidents
+    assert inc.force == "psni" and inc.town is None
+
+
+def test_store_named_with_the_machine_or_the_town_beats_the_first_shop(analyser):
+    a = analyser.analyse(art(
+        "Residents sheltered in a Greggs bakery after gas was used to blow up a Co-operative ATM in Shildon "
+        "this morning.\nDurham Constabulary said nobody was hurt."))
+    assert a.incidents[0].store == "Co-operative"
+    b = analyser.analyse(art(
+        "Court heard the men blew up cash machines at two Spar shops and a Tesco Express in nearby Shildon.",
+        title="Two men jailed for ATM explosions", published=date(2024, 2, 1)))
+    assert [(i.town, i.store) for i in b.incidents] == [("Shildon", "Tesco Express")]
+
+
+def test_day_the_attack_happened_beats_a_caption_date(analyser):
+    a = analyser.analyse(art(
+        "Thieves ripped a cash machine from a shop wall with a stolen digger.\n"
+        "Digger used to remove ATM caught on camera - Apr 9, 2019\n"
+        "The theft happened early on Sunday in the small town of Draperstown in Northern Ireland.",
+        published=None))
+    [inc] = a.incidents
+    assert (inc.town, inc.date) == ("Draperstown", date(2019, 4, 7))
+
+
+def test_where_the_case_is_heard_is_not_the_scene_of_an_unplaced_attack(analyser):
+    a = analyser.analyse(art(
+        "A man who used gas to blow open a cash machine has been jailed for eight years.\n"
+        "The attack caused thousands of pounds of damage.\nDetectives traced him through his phone.\n"
+        "Jones, of Mill Lane, pleaded guilty in Nuneaton to causing an explosion and burglary.",
+        title="Man jailed for cash machine gas attack", published=date(2018, 4, 3)))
+    assert a.kind == "court"
+    assert all(i.town != "Nuneaton" for i in a.incidents)
+
+
+@pytest.mark.parametrize("title, town", [
+    ("Cash machine ripped from Fivemiletown shop by digger gang", "Fivemiletown"),
+    ("Wigan man held after cash machine ripped from shop wall", None),  # where he is from, not the scene
+])
+def test_headline_town_places_an_attack_the_body_does_not(analyser, title, town):
+    a = analyser.analyse(art("Thieves used a stolen digger to rip an ATM from the wall of a shop overnight.\n"
+                             "Police are appealing for witnesses.", title=title))
+    assert a.incidents[0].town == town

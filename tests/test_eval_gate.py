@@ -1,4 +1,5 @@
-"""Quality gate: the analyser's scores on the labelled dev set must not fall below pinned floors.
+"""Quality gate: the full pipeline's scores on the labelled dev set (analysis and linking, as
+``cashwatch analyse`` links) must not fall below pinned floors.
 
 The floors live in ``tests/eval_baseline.json`` with the sha256 of the corpus they were measured
 on, so a changed corpus is noticed instead of silently moving the bar. Runs the shared scorer

@@ -414,6 +414,9 @@ def test_restart_and_reach_back_through_the_sqlite_store(tmp_path):
     ("Kennedy Way", "Glen Road", False),
     ("Lloyds TSB", "Morrisons", False),
     ("Sandon Place", "Morrisons", None),  # a street and a shop: no verdict
+    ("Co-operative", "the Co-op store", True),  # one chain, three spellings
+    ("Coop", "Co-op", True),
+    ("Cooper Road", "Co-op", None),  # a street named Cooper is not the chain
 ])
 def test_store_names_compare_like_with_like(a, b, same):
     from cashwatch.processors.linking_score import normalise_store, same_store
@@ -435,3 +438,87 @@ def test_memory_is_capped_without_a_store_and_keeps_the_most_recent():
     kept = linker.incidents
     assert len(kept) == 50
     assert {i.date for i in kept.values()} == set(days[-50:])
+
+
+# -- reports the analyser placed less precisely -----------------------------------------------------
+
+CARDIFF = dict(town="Cardiff", lat=51.4816, lon=-3.1791)
+
+
+@pytest.mark.parametrize("first, second, same", [
+    pytest.param(mention(itype="atm_explosive", town="Pentre Fawr", force="south-wales", date=D(2022, 5, 4),
+                         lat=51.52, lon=-3.12),  # an invented district about 6 km from the city centre
+                 mention(itype="atm_explosive", force="south-wales", date=D(2022, 5, 4), **CARDIFF),
+                 True, id="district-and-its-city-same-day"),
+    pytest.param(mention(itype="atm_explosive", town="Pentre Fawr", force="south-wales", date=D(2022, 5, 4),
+                         lat=51.58, lon=-3.05),  # 14 km out: another place altogether
+                 mention(itype="atm_explosive", force="south-wales", date=D(2022, 5, 4), **CARDIFF),
+                 False, id="place-beyond-the-city-same-day"),
+    pytest.param(mention(itype="atm_theft", town="Cosby", force="leicestershire", date=D(2022, 5, 4),
+                         lat=52.551, lon=-1.194),
+                 mention(itype="atm_theft", town="Countesthorpe", force="leicestershire", date=D(2022, 5, 4),
+                         lat=52.553, lon=-1.138),  # two villages 4 km apart, neither a city
+                 False, id="two-neighbouring-villages-same-day"),
+])
+def test_a_city_contains_its_districts_but_not_its_neighbours(first, second, same):
+    (i1, i2), _ = run(Linker(), [article("n1", first.date, first, source="one.example"),
+                                 article("n2", second.date, second, source="two.example")])
+    assert (i1 == i2) is same
+
+
+@pytest.mark.parametrize("days_later, same", [(2, True), (10, False)])
+def test_undated_follow_up_in_a_city_joins_only_within_a_few_days(days_later, same):
+    attack = article("p1", D(2022, 6, 1), mention(itype="atm_explosive", force="south-wales",
+                                                  date=D(2022, 6, 1), **CARDIFF))
+    follow_up = article("p2", D(2022, 6, 1) + dt.timedelta(days=days_later),
+                        mention(itype="atm_explosive", force="south-wales", **CARDIFF))
+    (i1, i2), _ = run(Linker(), [attack, follow_up])
+    assert (i1 == i2) is same
+
+
+def test_undated_follow_up_in_a_city_with_two_recent_attacks_does_not_guess():
+    first = article("q1", D(2022, 6, 1), mention(itype="atm_explosive", force="south-wales",
+                                                 date=D(2022, 6, 1), **CARDIFF))
+    second = article("q2", D(2022, 6, 2), mention(itype="atm_explosive", force="south-wales",
+                                                  date=D(2022, 6, 2), store="Spar", **CARDIFF))
+    vague = article("q3", D(2022, 6, 3), mention(itype="atm_explosive", force="south-wales", **CARDIFF))
+    (i1, i2, i3), _ = run(Linker(), [first, second, vague])
+    assert i1 != i2 and i3[0] not in (i1[0], i2[0])
+
+
+@pytest.mark.parametrize("late, same", [
+    pytest.param(mention(itype="cit_robbery", town="Dunmurry", force="psni", store="Spar"), True,
+                 id="same-town-same-shop"),
+    pytest.param(mention(itype="cit_robbery", town="Glenbrook", force="psni", store="Spar"), True,
+                 id="unmapped-district-of-the-city-same-shop"),
+    pytest.param(mention(itype="cit_robbery", town="Glenbrook", force="psni"), False,
+                 id="unmapped-district-of-the-city-nothing-else"),
+    pytest.param(mention(itype="cit_robbery", force="psni", store="Spar"), False,
+                 id="no-town-only-force-and-shop"),
+    pytest.param(mention(itype="cit_robbery", town="Dunmurry", force="psni", store="Centra"), False,
+                 id="same-village-another-shop"),
+    pytest.param(mention(itype="atm_break_in", town="Dunmurry", force="psni", store="Spar"), False,
+                 id="same-village-same-shop-atm-not-cit"),
+])
+def test_report_with_no_date_and_no_publication_date_finds_the_dated_incident(late, same):
+    # an article whose feed gave no date and whose text dates nothing still has place and shop
+    dated = article("r1", D(2019, 5, 2), mention(itype="cit_robbery", town="Belfast", force="psni", lat=54.597,
+                                                 lon=-5.930, date=D(2019, 5, 2), store="the Spar shop"),
+                    mention(itype="cit_robbery", town="Dunmurry", force="psni", date=D(2019, 5, 2), store="Spar"))
+    timeless = article("r2", None, late)
+    (i1, i2), _ = run(Linker(), [dated, timeless])
+    assert (i2[0] in i1) is same
+
+
+@pytest.mark.parametrize("store_a, store_b, same", [
+    pytest.param("Mill Road", "Chapel Lane", True, id="two-streets-one-village-attack"),
+    pytest.param("Spar", "Centra", False, id="two-shops-two-robberies"),
+])
+def test_village_reports_naming_different_streets_still_join_but_different_shops_do_not(store_a, store_b, same):
+    # outlets name the street of the shop, of the stolen digger or of the burnt-out car
+    a = article("s1", D(2019, 4, 7), mention(town="Dunloy", force="psni", date=D(2019, 4, 7), store=store_a),
+                source="one.example")
+    b = article("s2", D(2019, 4, 7), mention(town="Dunloy", force="psni", date=D(2019, 4, 7), store=store_b),
+                source="two.example")
+    (i1, i2), _ = run(Linker(), [a, b])
+    assert (i1 == i2) is same

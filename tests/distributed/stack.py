@@ -121,24 +121,35 @@ class Stack:
         indexed = {corpus_id(a["url"]) for a in self.articles()}
         lines.append(f"articles not indexed: {sorted(set(self.newsroom.articles) - indexed)}")
         try:
-            from kafka import KafkaConsumer
+            from kafka import KafkaConsumer, TopicPartition
             from kafka.admin import KafkaAdminClient
 
             admin = KafkaAdminClient(bootstrap_servers=self.kafka)
             consumer = KafkaConsumer(bootstrap_servers=self.kafka)
             try:
+                topics = sorted(t for t in consumer.topics() if t.startswith(self.name))
+                tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+                ends = {(tp.topic, tp.partition): n for tp, n in consumer.end_offsets(tps).items()}
                 for group in (f"{self.name}.processors", f"{self.name}.sinks"):
                     offsets = admin.list_group_offsets({group: None})[group]
-                    ends = consumer.end_offsets(list(offsets))
-                    lag = {f"{tp.topic}[{tp.partition}]": (getattr(o, "offset", o), ends[tp])
-                           for tp, o in sorted(offsets.items()) if getattr(o, "offset", o) != ends[tp]}
+                    lag = {}
+                    for tp, o in sorted(offsets.items()):
+                        off = getattr(o, "offset", o)
+                        if off != ends.get((tp.topic, tp.partition)):
+                            lag[f"{tp.topic}[{tp.partition}]"] = (off, ends.get((tp.topic, tp.partition)))
                     lines.append(f"{group} lag (committed, end): {lag}")
-                topics = [t for t in consumer.topics() if t.startswith(self.name)]
-                from kafka import TopicPartition
-                tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-                ends = consumer.end_offsets(tps)
-                lines.append("records per topic: " + str({t: sum(v for tp, v in ends.items() if tp.topic == t)
-                                                          for t in sorted(topics)}))
+                missing = sorted(set(self.newsroom.articles) - indexed)
+                reader = KafkaConsumer(bootstrap_servers=self.kafka, group_id=None, auto_offset_reset="earliest",
+                                       consumer_timeout_ms=3000)
+                reader.assign(tps)
+                reader.seek_to_beginning()
+                where: dict[str, list[str]] = {cid: [] for cid in missing}
+                for rec in reader:
+                    for cid in missing:
+                        if f"/{cid}.html".encode() in (rec.value or b""):
+                            where[cid].append(f"{rec.topic.removeprefix(self.name)}[{rec.partition}]@{rec.offset}")
+                reader.close()
+                lines.append(f"where the missing articles are in Kafka: {where}")
             finally:
                 consumer.close()
                 admin.close()

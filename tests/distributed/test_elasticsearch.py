@@ -60,6 +60,32 @@ CORPUS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def corpus_index(es_url):
+    """CORPUS indexed once through the sink (module scope: the searches below only read it)."""
+    import uuid
+
+    from elasticsearch import Elasticsearch
+
+    prefix = f"t{uuid.uuid4().hex[:10]}-"
+
+    async def fill() -> int:
+        s = ElasticsearchSink(ElasticsearchConfig(url=es_url, index_prefix=prefix), refresh=True)
+        try:
+            await s.start()
+            return (await s.write([make_event(make_incident(i, type=t, town=town, force=f, lat=lat, lon=lon))
+                                   for i, t, town, f, lat, lon in CORPUS])).indexed
+        finally:
+            await s.close()
+
+    assert asyncio.run(fill()) == len(CORPUS)
+    es = Elasticsearch(es_url)
+    yield es, f"{prefix}incidents"
+    es.indices.delete(index=f"{prefix}*")
+    es.indices.delete_index_template(name=f"{prefix}*")
+    es.close()
+
+
 @pytest.mark.parametrize(("filters", "expected"), [
     ({"town": "Wigan"}, {"i-wig"}),
     ({"force": "greater-manchester"}, {"i-wig", "i-bol"}),
@@ -70,25 +96,19 @@ CORPUS = [
     ({"force": "greater-manchester", "type": "atm_theft"}, {"i-bol"}),
     ({"force": "south-wales"}, {"i-car"}),
 ])
-async def test_search_by_town_force_region_type(sink, filters, expected):
-    events = [make_event(make_incident(i, type=t, town=town, force=f, lat=lat, lon=lon))
-              for i, t, town, f, lat, lon in CORPUS]
-    assert (await sink.write(events)).indexed == len(CORPUS)
-    hits = await sink.search_incidents(**filters)
-    assert {h["incident_id"] for h in hits} == expected
+def test_search_by_town_force_region_type(corpus_index, filters, expected):
+    es, alias = corpus_index
+    resp = es.search(index=alias, size=100, query={"bool": {"filter": [{"term": {k: v}} for k, v in filters.items()]}})
+    assert {h["_source"]["incident_id"] for h in resp["hits"]["hits"]} == expected
 
 
-async def test_geo_point_search_finds_incidents_near_a_place(sink):
-    events = [make_event(make_incident(i, type=t, town=town, force=f, lat=lat, lon=lon))
-              for i, t, town, f, lat, lon in CORPUS]
-    await sink.write(events)
+def test_geo_point_search_finds_incidents_near_a_place(corpus_index):
+    es, alias = corpus_index
     # 20 km around Manchester city centre: Wigan (~25 km) is out, Bolton (~16 km) is in.
-    resp = await sink.client.search(index=sink.incidents_alias, query={
-        "geo_distance": {"distance": "20km", "location": {"lat": 53.4808, "lon": -2.2426}}})
+    resp = es.search(index=alias, query={"geo_distance": {"distance": "20km", "location": {"lat": 53.4808, "lon": -2.2426}}})
     assert {h["_source"]["incident_id"] for h in resp["hits"]["hits"]} == {"i-bol"}
-    src = (await sink.client.get(index=sink.incidents_alias, id="i-car"))["_source"]
-    assert src["location"] == {"lat": 51.481, "lon": -3.179}
-    resp = await sink.client.search(index=sink.incidents_alias, query={"match": {"town.text": "cardiff"}})
+    assert es.get(index=alias, id="i-car")["_source"]["location"] == {"lat": 51.481, "lon": -3.179}
+    resp = es.search(index=alias, query={"match": {"town.text": "cardiff"}})
     assert [h["_id"] for h in resp["hits"]["hits"]] == ["i-car"]
 
 
