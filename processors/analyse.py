@@ -52,7 +52,9 @@ _BOILERPLATE = re.compile(
     r"Sign\s+up\b|Subscribe\b|Follow\s+us\b|Share\s+(?:this|on)\b|Have\s+your\s+say\b|Advertisement\b|"
     r"(?:Image|Picture|Photo|Photograph)(?:\s+caption)?\s*[:|]|Image\s+source|Media\s+caption|Copyright\b|"
     r"Click\s+(?:here|to\s+play)\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
-_SENT_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?][\"”’']))\s+(?=[\"“‘'(]?[A-Z0-9£])")
+# (the whitespace first and the punctuation looked back at: the same matches as
+# "(?<=[.!?…])\s+(?=...)", but the regex engine skips straight to whitespace)
+_SENT_SPLIT = re.compile(r"\s(?:(?<=[.!?…]\s)|(?<=[.!?][\"”’']\s))\s*(?=[\"“‘'(]?[A-Z0-9£])")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
 _STORE = re.compile(
     r"\b(?:(?:the\s+)?(?:Tesco(?:\s+(?:Express|Extra|Metro))?|Co-?op(?:erative)?|Sainsbury'?s(?:\s+Local)?|Asda|"
@@ -90,6 +92,9 @@ _SEPARATE = re.compile(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|ra
                        r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
                        r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
 _STRUCK = re.compile(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
+# words every match of _STRUCK / _EVENT_WORD contains: a sentence with none skips the regex
+_STRUCK_WORDS = ("struck", "targeted", "hit", "raided", "attacked", "blew", "blown")
+_EVENT_WORDS = ("raid", "attack", "theft", "robber", "break-in", "burglar", "explosion", "bombing", "blast", "heist")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
                         r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
@@ -115,7 +120,7 @@ _TYPE_RANK = {"atm_explosive": 3, "atm_theft": 2, "atm_break_in": 1, "cit_robber
 _REFERENCE_AGE = timedelta(days=10)
 
 
-@dataclass
+@dataclass(eq=False)  # one object per sentence: compared by identity ("x not in g.sentences")
 class _Sentence:
     """One sentence of the cleaned article (the headline is sentence 0 when there is one)."""
 
@@ -140,6 +145,7 @@ class _Sentence:
 
     _low: str | None = None
     _general: bool | None = None
+    _when: bool | None = None
 
     @property
     def low(self) -> str:
@@ -154,6 +160,13 @@ class _Sentence:
         if self._general is None:
             self._general = bool(_GENERAL.search(self.low))
         return self._general
+
+    @property
+    def when(self) -> bool:
+        """Says when the attack happened ("the theft happened early on Sunday")."""
+        if self._when is None:
+            self._when = bool(_WHEN.search(self.text))
+        return self._when
 
     @property
     def past(self) -> bool:
@@ -228,7 +241,8 @@ def split_sentences(lines: list[str]) -> list[str]:
         pieces = [p.strip() for p in _SENT_SPLIT.split(line) if p and p.strip()]
         merged: list[str] = []
         for p in pieces:
-            if merged and _ABBREV.search(merged[-1]):
+            # (the abbreviation ends the piece: only its last eight characters are searched)
+            if merged and _ABBREV.search(merged[-1], max(0, len(merged[-1]) - 8)):
                 merged[-1] = f"{merged[-1]} {p}"
             else:
                 merged.append(p)
@@ -275,10 +289,7 @@ class Analyser:
         texts.extend((s, False) for s in split_sentences(lines))
         if texts and title and not texts[0][1]:
             texts[0] = (texts[0][0], True)  # the body starts with the headline
-        out = []
-        for i, (t, is_title) in enumerate(texts):
-            out.append(_Sentence(i, t, C.attack_sentence(t), [], is_title))
-        return out
+        return [_Sentence(i, t, C.attack_sentence(t), [], is_title) for i, (t, is_title) in enumerate(texts)]
 
     # -- kind -------------------------------------------------------------------------------------
     def _kind(self, article: Article, sentences: list[_Sentence]) -> tuple[str, str | None]:
@@ -309,7 +320,7 @@ class Analyser:
         body = " ".join(s.text for s in sentences)
         lead_text = " ".join(s.text for s in sentences[:4])
         camp_all = C.campaign_score(body)
-        court_all = C.court_score(body)
+        court_all, body_stage = C.court_profile(body)
         title = (sentences[0].text if sentences else "").lower()
         if C.NEAR_MISS["fraud"].search(title) or C.NEAR_MISS["fees"].search(title):
             if not (C.EXPLOSIVE.search(title) or C.THEFT_WHOLE.search(title)):
@@ -318,7 +329,6 @@ class Analyser:
         fresh = [s for s in attacks if self._fresh(s, sentences)]
         head_stage = C.court_stage(" ".join(s.text for s in sentences[:2]))
         lead_stage = C.court_stage(lead_text)
-        body_stage = C.court_stage(body)
         stage = lead_stage or body_stage
         title_stage = sentences[0].stage if sentences and sentences[0].is_title else None
         if head_stage in ("sentenced", "convicted", "charged") or title_stage:
@@ -451,7 +461,8 @@ class Analyser:
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
-            if current is not None and (s.attack or _LIST_LEAD.match(s.text) or _STRUCK.search(s.text)):
+            if current is not None and (s.attack or _LIST_LEAD.match(s.text) or (
+                    any(w in s.text for w in _STRUCK_WORDS) and _STRUCK.search(s.text))):
                 scenes = self._listed_scenes(s, ctx)
                 if len(scenes) >= 2:
                     # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
@@ -471,8 +482,10 @@ class Analyser:
                         target.sentences.append(s)
                         current = target
                     continue
-            if not s.attack and current is not None and not s.stage and _EVENT_WORD.search(s.low) and \
-                    _NEW_EVENT.search(s.low):
+            # (cheapest tests first: a sentence's court stage costs several lexicon passes)
+            if not s.attack and current is not None and any(w in s.low for w in _EVENT_WORDS) and \
+                    _EVENT_WORD.search(s.low) and \
+                    _NEW_EVENT.search(s.low) and not s.stage:
                 place, area, is_scene = self._scene(s, ctx)
                 if place is not None and is_scene:
                     # "a fourth raid took place at the Co-op in Burwell": another attack of the story
@@ -671,11 +684,11 @@ class Analyser:
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
-        near = [s for s in sentences if s.index not in idx and not s.attack and not s.stage
-                and any(0 < abs(s.index - o.index) <= 2 for o in own)]
+        near = [s for s in sentences if s.index not in idx and not s.attack
+                and any(0 < abs(s.index - o.index) <= 2 for o in own) and not s.stage]
         for group in (own, near):
             # "The theft happened early on Sunday" says when; a caption's or video's date may not
-            for s in sorted(group, key=lambda x: (not _WHEN.search(x.text), x.index)):
+            for s in sorted(group, key=lambda x: (not x.when, x.index)):
                 hits = find_dates(s.text, published)
                 day = _pick(hits)
                 if day is not None:

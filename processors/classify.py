@@ -336,6 +336,15 @@ def court_score(text: str) -> int:
     return sum(len(rx.findall(low)) for _, rx in COURT_STAGES)
 
 
+def court_profile(text: str) -> tuple[int, str | None]:
+    """``(court_score(text), court_stage(text))`` in one pass of each stage's lexicon."""
+    low = text.lower()
+    if not _COURT_GATE.search(low):
+        return 0, None
+    counts = [(stage, len(rx.findall(low))) for stage, rx in COURT_STAGES]
+    return sum(n for _, n in counts), next((stage for stage, n in counts if n), None)
+
+
 def campaign_score(text: str) -> int:
     """How many campaign words (operations, advice, statistics, industry) ``text`` has."""
     low = text.lower()

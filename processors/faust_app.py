@@ -28,7 +28,8 @@ Agents (topics: see :mod:`cashwatch.runtime.distributed`)::
 Per-message error handling (faust drops a message whose agent raises): a record that cannot be
 decoded or processed is written to ``dead-letters`` with the stage, reason, topic, partition and
 offset, and the agent goes on. Kafka errors propagate (faust retries / the worker restarts).
-Processing guarantee: at least once; every consumer downstream upserts by id.
+Processing guarantee: at least once; every consumer downstream upserts by id. Records faust's
+fetcher skips around a rebalance are read back and processed by :class:`GapGuard`.
 """
 from __future__ import annotations
 

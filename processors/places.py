@@ -115,8 +115,8 @@ _PLACE_FOLLOWERS = frozenset("High Main Town City Market Police Constabulary Bor
                              "Co".split())
 _CAP_TOKEN = re.compile(r"(?<![\w'’-])[A-Z\u00C0-\u00DE][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _NEXT_TOKEN = re.compile(r"\.? ([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*)")
-_LAST_CAP = re.compile(r"[ .][A-Z\u00C0-\u00DE][^ ]*$")
-_SPACES = re.compile(r"[\s.]+")
+# capital letters a multi-word name's last word starts with
+_CAPITALS = frozenset(map(chr, (*range(ord("A"), ord("Z") + 1), *range(0xC0, 0xDF))))
 _PREV_WORD = re.compile(r"([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*) $")
 _CONNECTORS = frozenset({"upon", "on", "le", "de", "in", "the", "and", "under", "by", "of", "en", "y",
                          "next", "sea", "super", "mare", "cum", "with", "juxta", "st"})
@@ -255,6 +255,7 @@ class Gazetteer:
                 continue
             # the capitalised token and up to four more after single spaces (or "St. ")
             ends = [cap.end()]
+            capital = [True]  # whether each token starts with a capital letter
             pos = cap.end()
             while len(ends) < _MAX_TOKENS:
                 nxt = _NEXT_TOKEN.match(text, pos)
@@ -262,13 +263,15 @@ class Gazetteer:
                     break
                 pos = nxt.end()
                 ends.append(pos)
+                capital.append(text[nxt.start(1)] in _CAPITALS)
             found = None
             for k in range(len(ends) - 1, -1, -1):
                 span_end = ends[k]
-                chunk = text[s:span_end]
-                if k and not _LAST_CAP.search(chunk):
+                if k and not capital[k]:
                     continue  # a multi-word name ends with a capitalised word
-                key = _norm(_SPACES.sub(" ", chunk))
+                chunk = text[s:span_end]
+                # tokens hold no spaces or dots: the separators (" ", ". ") become one space
+                key = _norm(chunk.replace(". ", " ") if k else chunk)
                 if key in self._police:
                     force, cc = self._police[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="police")

@@ -62,8 +62,15 @@ JVM
     id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER" \
       || die "cannot create the user $ES_USER that Elasticsearch runs as (it refuses to run as root)"
     chown -R "$ES_USER:" "$RUN"
-    # the user must be able to reach the run folder and read the distribution
-    local d="$RUN"; while [[ "$d" != / ]]; do d="$(dirname "$d")"; chmod o+x "$d" 2>/dev/null || true; done
+    # The user must be able to reach the run folder and read the distribution (a checkout under
+    # /root is not): give "others" search permission on the folders above them, nothing more.
+    local d
+    for d in "$RUN" "$home"; do
+      while [[ "$d" != / ]]; do d="$(dirname "$d")"; chmod o+x "$d" 2>/dev/null || true; done
+    done
+    chmod -R o+rX "$home" 2>/dev/null || true
+    runuser -u "$ES_USER" -- test -r "$home/lib" \
+      || die "the user $ES_USER cannot read $home (Elasticsearch refuses to run as root)"
     runas=(runuser -u "$ES_USER" --)
   fi
   log "elasticsearch $ES_VERSION: starting on 127.0.0.1:$port (java $(java_major "$java_home/bin/java"), run dir $RUN)"
