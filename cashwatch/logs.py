@@ -7,10 +7,34 @@ import sys
 import structlog
 
 
+class _StderrLogger:
+    """Writes each event to whatever ``sys.stderr`` is at that moment (not the one at configure time,
+    which a test runner or a daemon may have closed or replaced since)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A stdlib handler that, like :class:`_StderrLogger`, follows the current ``sys.stderr``."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; the property ignores that
+        pass
+
+
 def configure(fmt: str = "console", level: str = "info") -> None:
     """Configure structlog and stdlib logging to write events to stderr."""
     lvl = getattr(logging, level.upper(), logging.INFO)
-    logging.basicConfig(level=lvl, stream=sys.stderr, format="%(message)s", force=True)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=lvl, handlers=[handler], force=True)
     for noisy in ("trafilatura", "htmldate", "courlan", "urllib3", "httpx", "kafka", "aiokafka", "elastic_transport"):
         logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING) if noisy != "trafilatura" else logging.ERROR)
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
@@ -23,7 +47,7 @@ def configure(fmt: str = "console", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=lambda *args: _StderrLogger(),
         cache_logger_on_first_use=False,
     )
 

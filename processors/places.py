@@ -189,7 +189,12 @@ class Gazetteer:
         self._places = places
         self._areas = areas  # lower name -> (force, country)
         self._police = police  # lower alias -> (force, country)
-        self._first_words = frozenset(k.split(" ")[0] for k in (*places.keys(), *areas, *police))
+        # first word of every name -> the most words a name starting with it has (how far to read on)
+        self._name_words: dict[str, int] = {}
+        for k in (*places.keys(), *areas, *police):
+            words = k.split(" ")
+            if self._name_words.get(words[0], 0) < len(words):
+                self._name_words[words[0]] = len(words)
         big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
                       and k not in _STOP and places.has_big_gb(k)}
                          | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=len, reverse=True)
@@ -248,16 +253,21 @@ class Gazetteer:
         """
         out: list[Mention] = []
         covered = 0
-        first_words = self._first_words
+        name_words = self._name_words
         for cap in _CAP_TOKEN.finditer(text):
             s = cap.start()
-            if s < covered or _norm(cap.group()) not in first_words:
+            if s < covered:
                 continue
-            # the capitalised token and up to four more after single spaces (or "St. ")
+            most = name_words.get(_norm(cap.group()))
+            if most is None:
+                continue
+            # the capitalised token and up to four more after single spaces (or "St. "), no more
+            # than the longest name starting with it has
+            most = min(most, _MAX_TOKENS)
             ends = [cap.end()]
             capital = [True]  # whether each token starts with a capital letter
             pos = cap.end()
-            while len(ends) < _MAX_TOKENS:
+            while len(ends) < most:
                 nxt = _NEXT_TOKEN.match(text, pos)
                 if nxt is None:
                     break
