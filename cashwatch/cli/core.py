@@ -185,9 +185,23 @@ def run(config: Optional[str] = ConfigOpt) -> None:
 
 # -- replay --------------------------------------------------------------------------------------
 
-def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bool = False) -> dict[str, dict]:
+def publication_groups(records: list[dict]) -> list[list[str]]:
+    """Corpus ids grouped by published day, oldest first, undated last: the order a live monitor
+    sees them (and the order ``score.py`` feeds ``cashwatch analyse``)."""
+    groups: dict[str, list[str]] = {}
+    for rec in records:
+        groups.setdefault(str(rec.get("published") or "")[:10], []).append(str(rec["id"]))
+    return [groups[k] for k in sorted(groups, key=lambda d: (d == "", d))]
+
+
+def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bool = False,
+                  in_order: bool = False) -> dict[str, dict]:
     """Serve ``records`` through the newsroom simulator and run the whole embedded pipeline over real
-    HTTP on loopback until every article is stored. Returns ``{corpus id: analyse-format result}``."""
+    HTTP on loopback until every article is stored. Returns ``{corpus id: analyse-format result}``.
+
+    ``in_order``: the articles appear in their feeds day by day in publication order (undated last),
+    each day only once the previous one is stored, as a live monitor would have met them; otherwise
+    all at once, in whatever order the concurrent fetches finish."""
     import asyncio
     import tempfile
     from pathlib import Path
@@ -203,11 +217,14 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
 
     async def main() -> None:
         newsroom = Newsroom(records)
+        groups = publication_groups(records) if in_order else [[str(r["id"]) for r in records]]
+        if in_order:
+            newsroom.hold(i for g in groups[1:] for i in g)
         await newsroom.start()
         with tempfile.TemporaryDirectory(prefix="cashwatch-replay-") as tmp:
             settings = Settings.model_validate({
                 "store_path": str(Path(tmp) / "replay.db"),
-                "feeds": [{"id": f"sim-{i}", "url": url, "poll_interval_s": 3600}
+                "feeds": [{"id": f"sim-{i}", "url": url, "poll_interval_s": 1 if in_order else 3600}
                           for i, url in enumerate(newsroom.feed_urls().values())],
                 "http": {"allow_hosts": ["127.0.0.1", "localhost"], "respect_robots_txt": True,
                          "per_host_concurrency": 8, "jitter_fraction": 0.0},
@@ -229,7 +246,16 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
                     stop.set()
 
             async def watchdog() -> None:
-                await asyncio.sleep(timeout_s)
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + timeout_s
+                for nxt in groups[1:]:  # publish the next day once everything shown so far is stored
+                    while len(results) < len(records) - sum(map(len, groups[groups.index(nxt):])):
+                        if loop.time() > deadline:
+                            stop.set()
+                            return
+                        await asyncio.sleep(0.05)
+                    newsroom.publish(nxt)
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
                 stop.set()
 
             dog = asyncio.create_task(watchdog())
@@ -250,6 +276,8 @@ def replay(
     corpus: Optional[str] = typer.Argument(None, help="JSONL corpus {id,url,source,published,title,text} (default: stdin)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="JSONL results (default: stdout)."),
     timeout_s: float = typer.Option(900.0, help="Give up waiting for the pipeline after this long."),
+    in_order: bool = typer.Option(True, "--in-order/--all-at-once",
+                                  help="Publish articles day by day in publication order, as a live monitor meets them."),
 ) -> None:
     """Serve a corpus through the newsroom simulator, run the whole embedded pipeline over real HTTP
     (poll → fetch → extract → analyse → link → store) and print one `analyse`-format result per article."""
@@ -263,7 +291,7 @@ def replay(
                 _err(error or f"{corpus or '<stdin>'}:{n}: record has no 'id'")
                 continue
             records.append(rec)
-    results = replay_corpus(records, timeout_s=timeout_s, progress=sys.stderr.isatty())
+    results = replay_corpus(records, timeout_s=timeout_s, progress=sys.stderr.isatty(), in_order=in_order)
     missing = 0
     with open_out(output) as fout:
         for rec in records:

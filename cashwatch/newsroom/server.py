@@ -183,6 +183,7 @@ class Newsroom:
             for s, items in self.by_source.items()
         }
         self.feed_window = feed_window
+        self.held: set[str] = set()
         self.release_every_s = release_every_s
         self.robots_disallow: list[str] = list(robots_disallow or [])
         self.faults: dict[str, dict[str, dict[str, Any]]] = {}
@@ -269,8 +270,20 @@ class Newsroom:
         return self.articles.get(unquote(m.group(2))) if m else None
 
     def visible_articles(self, source: str) -> list[dict]:
-        """The visible items of a feed, oldest first."""
-        return self.by_source[source][: self.visible[source]]
+        """The visible items of a feed, oldest first (less any held back with :meth:`hold`)."""
+        return [a for a in self.by_source[source][: self.visible[source]] if a["id"] not in self.held]
+
+    def hold(self, article_ids) -> None:
+        """Keep these articles out of their feeds until :meth:`publish` (a replay feeds them in order)."""
+        for aid in article_ids:
+            self.held.add(str(aid))
+            self._changed[self.articles[str(aid)]["source"]] = time.time()
+
+    def publish(self, article_ids) -> None:
+        """Put held articles (back) into their feeds."""
+        for aid in article_ids:
+            self.held.discard(str(aid))
+            self._changed[self.articles[str(aid)]["source"]] = time.time()
 
     def hits(self, path: str) -> int:
         """How many requests a path (or full URL of this server) received."""
@@ -423,7 +436,8 @@ class Newsroom:
         sent = await self._common_faults(request, faults, "feed")
         if sent is not None:
             return sent
-        key = (self.visible[source], repr(sorted(faults.items())), self.feed_window, self.base_url)
+        key = (self.visible[source], repr(sorted(faults.items())), self.feed_window, self.base_url,
+               tuple(sorted(a["id"] for a in self.by_source[source] if a["id"] in self.held)))
         cached = self._feed_cache.get(source)
         if cached is None or cached[0] != key:
             cached = self._feed_cache[source] = (key, *self._feed_xml(source, faults))
