@@ -37,7 +37,6 @@ a conditional update) but could reorder a subscription's deliveries.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import ipaddress
 import random
 import socket
@@ -56,7 +55,7 @@ from cashwatch.alerting import plan_alerts, render_body, request_headers
 from cashwatch.config import HttpConfig, Settings, SubscriptionConfig
 from cashwatch.errors import BlockedURLError, StoreError
 from cashwatch.logs import get_logger
-from cashwatch.producers.http import AddressPolicy, GuardedResolver, user_agent
+from cashwatch.producers.http import AddressPolicy, GuardedResolver, parse_retry_after, user_agent
 from cashwatch.models import IncidentEvent
 
 
@@ -384,22 +383,6 @@ class DeliveryLog:
 
 
 # ---------------------------------------------------------------- the sink
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now)
-
 
 def _bounded(error_code: str, status: int | None) -> str:
     """A metric label value from a small fixed set: http_4xx/http_5xx instead of every status."""
