@@ -12,23 +12,13 @@ role, incident id). Prints labels and predictions only, never article text.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 from collections import defaultdict
-from pathlib import Path
+
+from bench_link_dev import SHARED, _scorer  # same folder: the dev-set paths and score.py loader
 
 from cashwatch.cli.core import analysis_to_result, article_from_record
 from cashwatch.processors.pipeline import AnalysisPipeline
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-
-
-def _scorer():
-    spec = importlib.util.spec_from_file_location("cashwatch_eval_score", SHARED / "eval" / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _pred(inc: dict) -> str:

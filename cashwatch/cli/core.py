@@ -248,13 +248,15 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
             async def watchdog() -> None:
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + timeout_s
+                shown = len(groups[0])
                 for nxt in groups[1:]:  # publish the next day once everything shown so far is stored
-                    while len(results) < len(records) - sum(map(len, groups[groups.index(nxt):])):
+                    while len(results) < shown:
                         if loop.time() > deadline:
                             stop.set()
                             return
                         await asyncio.sleep(0.05)
                     newsroom.publish(nxt)
+                    shown += len(nxt)
                 await asyncio.sleep(max(0.0, deadline - loop.time()))
                 stop.set()
 
@@ -362,6 +364,8 @@ TypeOpt = typer.Option(None, "--type", "-t", help="Incident type (repeatable).")
 ForceOpt = typer.Option(None, "--force", "-f", help="Police force id (repeatable).")
 RegionOpt = typer.Option(None, "--region", "-r", help="Region id (repeatable).")
 SinceOpt = typer.Option(None, "--since", help="30d, 12w, 6m, 1y or YYYY-MM-DD.")
+LimitOpt = typer.Option(50, help="At most this many incidents.")
+JsonOpt = typer.Option(False, "--json", help="One JSON incident per line.")
 
 
 @app.command()
@@ -369,8 +373,7 @@ def search(
     query: str = typer.Argument(..., help="Words to find in towns and reports (all must match)."),
     force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
     region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
-    limit: int = typer.Option(50, help="At most this many incidents."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON incident per line."),
+    limit: int = LimitOpt, as_json: bool = JsonOpt,
     config: Optional[str] = ConfigOpt,
 ) -> None:
     """Full-text search of incidents, e.g. `cashwatch search oakham --force leicestershire --since 30d`."""
@@ -387,8 +390,7 @@ def incidents_list(
     ctx: typer.Context,
     force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
     region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
-    limit: int = typer.Option(50, help="At most this many incidents."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON incident per line."),
+    limit: int = LimitOpt, as_json: bool = JsonOpt,
     config: Optional[str] = ConfigOpt,
 ) -> None:
     """List incidents, newest first."""
