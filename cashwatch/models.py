@@ -156,6 +156,9 @@ class Report(Scene):
     type: IncidentType | None = None
     attempted: bool | None = None
     stage: Stage | None = None
+    # The article's Analysis.text_signature, so that a linker rebuilt from stored incidents (after a
+    # restart or a rebalance) still recognises syndicated copies of it. Not sent in alerts or indexed.
+    text_signature: list[int] | None = None
 
 
 class Incident(Scene):

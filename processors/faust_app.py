@@ -13,7 +13,8 @@ Agents (topics: see :mod:`cashwatch.runtime.distributed`)::
 * **extract** calls :func:`cashwatch.runtime.embedded.article_from_page` (trafilatura through
   :func:`cashwatch.processors.extract.extract`, the feed item's text when the fetch failed), in a
   thread so the consumer's heartbeats go on.
-* **analyse** calls the shared :class:`~cashwatch.processors.analyse.Analyser` and re-keys the
+* **analyse** calls the shared :meth:`AnalysisPipeline.analyse
+  <cashwatch.processors.pipeline.AnalysisPipeline.analyse>` (analysis and text signature) and re-keys the
   Analysis by police force (:func:`~cashwatch.runtime.distributed.force_key`), so every report of
   one force area reaches the same partition, hence the same worker.
 * **link** runs the shared :class:`~cashwatch.processors.link.Linker`, one per force area, warmed
@@ -68,11 +69,11 @@ class ForceLinkers:
         self.linkers.clear()
 
     def get(self, force: str):
-        from cashwatch.processors.pipeline import AnalysisPipeline
+        from cashwatch.processors.link import Linker
 
         linker = self.linkers.get(force)
         if linker is None:
-            linker = AnalysisPipeline().linker
+            linker = Linker()  # no lookup: the table holds every incident of the force area
             prefix = f"{force}/".encode()
             stored = [Incident.model_validate_json(v) for k, v in list(self.table.items())
                       if k.startswith(prefix) and v is not None]
@@ -107,25 +108,45 @@ class Rec:
 
 
 class GapGuard:
-    """Hands an agent the records faust skipped, so that none is lost.
+    """Makes sure every record of the partitions a worker owns reaches its agent, so that none is lost.
 
-    Why: faust treats a jump in offsets as a gap (meant for compacted topics and transaction markers)
-    and commits past it; around a rebalance its fetcher can hand a stream a prefetched record beyond
-    the committed offset, and the records in between would then never be processed. The topics
-    between our stages have no gaps (no compaction, no transactions), so a jump always means skipped
-    records. The guard remembers the next offset expected per partition (the committed offset right
-    after an assignment, then the offset after the last record seen) and, on a jump, reads the
-    skipped records straight from Kafka, in order, for the agent to process first.
+    Why: faust-streaming can lose records around a rebalance in two ways (its issues #216, #221, #606):
+
+    * **skipped**: faust treats a jump in offsets as a gap (meant for compacted topics and transaction
+      markers) and commits past it; around a rebalance its fetcher can hand a stream a prefetched record
+      beyond the committed offset, and the records in between would never be processed. The topics
+      between our stages have no gaps (no compaction, no transactions), so a jump always means skipped
+      records. :meth:`missed_before` remembers the next offset expected per partition (the committed
+      offset right after an assignment, then the offset after the last record seen) and, on a jump, reads
+      the skipped records straight from Kafka, in order, for the agent to process first.
+    * **stalled**: a partition stays assigned but its records are never delivered (records fetched while
+      the flow was suspended are dropped with the read offset moved past them, or the partition is left
+      out of the fetcher's active set). Nothing later arrives to reveal a jump, so :meth:`sweep`, run every
+      few seconds by :meth:`watch`, compares each assigned partition's next expected offset with its end
+      offset; one that lags with no record delivered for ``stall_after_s`` while the worker is steady (not
+      rebalancing, not recovering tables, flow active) is resumed and sought back to the next expected
+      offset, so faust delivers the records again through the agent, with its table context, acks and
+      commits.
+
+    Both only ever re-deliver records; processing is at least once and every stage is idempotent.
     """
 
-    def __init__(self, app: Any, bootstrap: str) -> None:
+    def __init__(self, app: Any, bootstrap: str, *, stall_after_s: float = 10.0) -> None:
         self.app = app
         self.bootstrap = bootstrap
+        self.stall_after_s = stall_after_s
         self.next: dict[tuple[str, int], int] = {}
+        self.last_seen: dict[tuple[str, int], float] = {}  # monotonic time of a record or of a steady start
+        self.steady_since = time.monotonic()
         self.refilled = 0
+        self.resumed = 0
+        self._ends_reader: Any = None
 
     def reset(self) -> None:
+        """Forget positions: called on every revocation and assignment."""
         self.next.clear()
+        self.last_seen.clear()
+        self.steady_since = time.monotonic()
 
     def _committed(self, tp: Any) -> int | None:
         committed = getattr(self.app.consumer, "_committed_offset", {})  # faust keeps it per assignment
@@ -135,6 +156,7 @@ class GapGuard:
     async def missed_before(self, event: Any) -> list[Rec]:
         m = event.message
         key = (m.topic, m.partition)
+        self.last_seen[key] = time.monotonic()
         expected = self.next.get(key)
         if expected is None:
             # Right after an assignment: the committed offset, or the log start when nothing was
@@ -151,6 +173,80 @@ class GapGuard:
             log.warning("faust_skipped_records_refetched", topic=m.topic, partition=m.partition,
                         from_offset=expected, to_offset=m.offset, records=len(missed))
         return missed
+
+    def _steady(self) -> bool:
+        app = self.app
+        recovery = getattr(getattr(app, "tables", None), "recovery", None)
+        return not (getattr(app, "rebalancing", False) or getattr(app, "in_recovery", False)
+                    or not getattr(app.consumer, "flow_active", True)
+                    or (recovery is not None and not recovery.completed.is_set()))
+
+    async def sweep(self, topics: set[str]) -> list[tuple[str, int, int, int]]:
+        """Resume and re-seek assigned partitions of ``topics`` whose records are not being delivered.
+
+        Returns ``(topic, partition, from_offset, end_offset)`` for each partition sought back."""
+        now = time.monotonic()
+        if not self._steady():
+            self.steady_since = now
+            return []
+        consumer = self.app.consumer
+        tps = sorted((tp for tp in consumer.assignment() if tp.topic in topics), key=lambda tp: tuple(tp))
+        if not tps or now - self.steady_since < self.stall_after_s:
+            return []
+        ends = await self._end_offsets(tps)
+        if not self._steady():  # a rebalance began while we asked the broker
+            self.steady_since = time.monotonic()
+            return []
+        resumed = []
+        for tp in tps:
+            key = (tp.topic, tp.partition)
+            start = self.next.get(key)
+            if start is None:
+                start = self._committed(tp) or 0
+            end = ends.get(tp)
+            quiet = now - max(self.last_seen.get(key, 0.0), self.steady_since)
+            if end is None or start >= end or quiet < self.stall_after_s:
+                continue
+            # faust's own view of the partition, logged to tell the two known stall causes apart
+            state = {"active": tp in (getattr(consumer, "_active_partitions", None) or ()),
+                     "paused": tp in (getattr(consumer, "_paused_partitions", None) or ()),
+                     "read_offset": (getattr(consumer, "_read_offset", None) or {}).get(tp)}
+            consumer.resume_partitions({tp})
+            await consumer.seek(tp, start)
+            self.last_seen[key] = time.monotonic()  # give faust stall_after_s to deliver them
+            self.resumed += 1
+            metrics.ERRORS.labels("faust", "stalled_partition_resumed").inc()
+            log.warning("faust_stalled_partition_resumed", topic=tp.topic, partition=tp.partition,
+                        from_offset=start, end_offset=end, quiet_s=round(quiet, 1), **state)
+            resumed.append((tp.topic, tp.partition, start, end))
+        return resumed
+
+    async def watch(self, topics: set[str], every_s: float = 2.0) -> None:
+        """Run :meth:`sweep` every ``every_s`` until cancelled (a task of the faust app)."""
+        try:
+            while True:
+                await asyncio.sleep(every_s)
+                try:
+                    await self.sweep(topics)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a broker hiccup: try again on the next sweep
+                    log.warning("faust_stall_check_failed", error=repr(exc)[:300])
+        finally:
+            if self._ends_reader is not None:
+                await self._ends_reader.stop()
+                self._ends_reader = None
+
+    async def _end_offsets(self, tps: list[Any]) -> dict[Any, int]:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        if self._ends_reader is None:
+            reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None)
+            await reader.start()
+            self._ends_reader = reader
+        ends = await self._ends_reader.end_offsets([TopicPartition(tp.topic, tp.partition) for tp in tps])
+        by_key = {(tp.topic, tp.partition): n for tp, n in ends.items()}
+        return {tp: by_key[(tp.topic, tp.partition)] for tp in tps if (tp.topic, tp.partition) in by_key}
 
     async def _fetch(self, topic: str, partition: int, start: int, end: int) -> list[Rec]:
         """Records ``[start, end)`` of one partition, read with a group-less consumer."""
@@ -185,7 +281,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
         import faust
     except ImportError as exc:  # pragma: no cover
         raise MissingExtraError("kafka", "faust-streaming") from exc
-    from cashwatch.processors.analyse import Analyser
+    from cashwatch.processors.pipeline import AnalysisPipeline
     from cashwatch.runtime.embedded import article_from_page
 
     k = settings.kafka
@@ -227,7 +323,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
     # Keys and values are bytes (the app's raw serializer): "{force}/{incident id}" -> Incident JSON.
     table = app.Table(LINKING_TABLE, default=None, partitions=k.partitions, key_type=bytes, value_type=bytes)
     linkers = ForceLinkers(table)
-    analyser = Analyser()
+    core = AnalysisPipeline()  # its analyse half; the linkers are per force area (ForceLinkers)
 
     guard = GapGuard(app, k.bootstrap_servers)
 
@@ -267,7 +363,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
         try:
             article = decode(Article, rec.value, where=rec.where)
             started = time.perf_counter()
-            analysis = analyser.analyse(article)
+            analysis = core.analyse(article)
             metrics.STAGE_SECONDS.labels("analyse").observe(time.perf_counter() - started)
         except Exception as exc:
             await to_dead_letters("analyse", rec, exc)
@@ -314,6 +410,10 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
     @app.agent(by_force, name="link")
     async def link_agent(stream):
         await run(stream, handle_analysis)
+
+    @app.task
+    async def _watch_for_stalls() -> None:
+        await guard.watch({pages.get_topic_name(), articles.get_topic_name(), by_force.get_topic_name()})
 
     app.cashwatch_agents = {"extract": extract_agent, "analyse": analyse_agent, "link": link_agent}
     app.cashwatch_table = table

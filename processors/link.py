@@ -40,8 +40,8 @@ lookup nothing is forgotten by age, as nothing could bring it back). Whatever fa
 the lookup when a mention reaches further back (court reports always ask), and by id before an
 incident is created (a replay of a long-forgotten first report). Every decision depends only on the
 incidents (their reports carry what each said), so a linker restarted with :meth:`Linker.load` of
-the stored incidents decides exactly as one that never stopped -- except text similarity, whose
-signatures are kept in memory only (the latest ``max_signatures`` articles).
+the stored incidents decides exactly as one that never stopped: each report keeps its article's text
+signature, and the signatures of the latest ``max_signatures`` articles are held for text similarity.
 
 Candidates: the incidents of the mention's force (or country) and type family whose dates fall in
 a window around the mention's date or publication (see :class:`LinkerConfig`), those naming its town,
@@ -190,11 +190,8 @@ class Linker:
         published = _ordinal(analysis.published)
         if published is not None:
             self._newest = published if self._newest is None else max(self._newest, published)
-        if analysis.text_signature and self.config.max_signatures:
-            self._signatures[analysis.article_id] = analysis.text_signature
-            self._signatures.move_to_end(analysis.article_id)
-            while len(self._signatures) > self.config.max_signatures:
-                self._signatures.popitem(last=False)
+        if analysis.text_signature:
+            self._remember_signature(analysis.article_id, analysis.text_signature)
 
         evidence = [self._mention_evidence(analysis, i, m) for i, m in enumerate(analysis.incidents)]
         assignment, how = self._assign(evidence)
@@ -363,7 +360,7 @@ class Linker:
             article_id=analysis.article_id, url=analysis.url, source=analysis.source, title=analysis.title,
             published=analysis.published, kind=analysis.kind, role=m.role, mention=i, type=m.type,
             attempted=m.attempted, town=m.town, force=m.force, country=m.country, lat=m.lat, lon=m.lon,
-            date=m.date, store=m.store, stage=analysis.stage)
+            date=m.date, store=m.store, stage=analysis.stage, text_signature=analysis.text_signature)
         st = self._states.get(iid)
         if st is None:
             base = Incident(incident_id=iid, type=m.type, region=m.region or region_of(m.force),
@@ -403,7 +400,18 @@ class Linker:
 
     # -- in-memory state and its indexes ------------------------------------------------------
 
+    def _remember_signature(self, article_id: str, signature: Sequence[int]) -> None:
+        if not self.config.max_signatures:
+            return
+        self._signatures[article_id] = signature
+        self._signatures.move_to_end(article_id)
+        while len(self._signatures) > self.config.max_signatures:
+            self._signatures.popitem(last=False)
+
     def _put(self, inc: Incident) -> None:
+        for r in inc.reports:  # an incident loaded or brought back from the store brings its texts' signatures
+            if r.text_signature and r.article_id not in self._signatures:
+                self._remember_signature(r.article_id, r.text_signature)
         self._drop(inc.incident_id)
         ev = _incident_evidence(inc)
         family = FAMILY[inc.type]

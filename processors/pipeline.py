@@ -1,7 +1,8 @@
 """The processing core shared by both runtimes: analyse an article, then link its incidents.
 
-``AnalysisPipeline.process`` is what the embedded runtime, the faust agents and ``cashwatch
-analyse`` all call, so they cannot drift apart.
+``AnalysisPipeline.process`` (analyse, then link) is what the embedded runtime and ``cashwatch
+analyse`` call; the faust agents call its two halves in two stages (``analyse`` in one, the
+linker in the other), so the runtimes cannot drift apart.
 """
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ class AnalysisPipeline:
         self.analyser = analyser or Analyser()
         self.linker = linker or Linker(lookup)
 
-    def process(self, article: Article, now: datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
+    def analyse(self, article: Article) -> Analysis:
+        """The article's analysis, with the text signature the linker needs when it reports incidents."""
         analysis = self.analyser.analyse(article)
         if analysis.text_signature is None and analysis.incidents:
             # near-duplicate detection of syndicated copies (MinHash over the title and body)
             sig = text_signature(f"{article.title}\n{article.text}")
             analysis = analysis.model_copy(update={"text_signature": sig})
-        return self.linker.link(analysis, now=now)
+        return analysis
+
+    def process(self, article: Article, now: datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
+        """Analyse, then link: the whole core for one article."""
+        return self.linker.link(self.analyse(article), now=now)

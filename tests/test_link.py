@@ -283,6 +283,23 @@ def test_restart_from_stored_incidents_decides_as_before():
     assert replay_events == [[], [], []] and replay_ids[0] == replay_ids[1]
 
 
+def test_restarted_linker_still_links_a_copy_on_its_text_alone():
+    """Only the text ties the copy to the first report (it names another place): a linker rebuilt from
+    stored incidents must know the first report's text signature to link it, as the steady one does."""
+    first = article("c1", D(2023, 5, 2), mention(itype="atm_theft", town="Little Brockhurst", force="west-mercia",
+                                                  date=D(2023, 5, 2)), text=STORY)
+    copy = article("c2", D(2023, 5, 2), mention(itype="atm_theft", town="Brockhurst Vale", force="west-mercia",
+                                                 date=D(2023, 5, 2)), text=STORY.replace("Anyone", "Detectives say anyone"))
+    steady = Linker()
+    (i1,), _ = run(steady, [first])
+    restarted = Linker()
+    restarted.load(stored(steady.incidents.values()))
+    (a,), _ = run(steady, [copy])
+    (b,), (events,) = run(restarted, [copy])
+    assert a == b == i1
+    assert [e.event for e in events] == ["updated"]
+
+
 def stored(incidents):
     """Incidents as the store gives them back: through their JSON."""
     return [Incident.model_validate_json(i.to_json()) for i in incidents]

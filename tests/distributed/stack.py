@@ -130,13 +130,17 @@ class Stack:
                 topics = sorted(t for t in consumer.topics() if t.startswith(self.name))
                 tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
                 ends = {(tp.topic, tp.partition): n for tp, n in consumer.end_offsets(tps).items()}
-                for group in (f"{self.name}.processors", f"{self.name}.sinks"):
+                # Every partition a group reads, including those it never committed (committed None):
+                # a partition nobody delivered leaves no commit, and is exactly what to look for.
+                reads = {f"{self.name}.processors": ("pages", "articles", "analyses-by-force"),
+                         f"{self.name}.sinks": ("articles", "analyses", "incident-events")}
+                for group, sources in reads.items():
                     offsets = admin.list_group_offsets({group: None})[group]
+                    committed = {(tp.topic, tp.partition): getattr(o, "offset", o) for tp, o in offsets.items()}
                     lag = {}
-                    for tp, o in sorted(offsets.items()):
-                        off = getattr(o, "offset", o)
-                        if off != ends.get((tp.topic, tp.partition)):
-                            lag[f"{tp.topic}[{tp.partition}]"] = (off, ends.get((tp.topic, tp.partition)))
+                    for (t, p), end in sorted(ends.items()):
+                        if t.removeprefix(f"{self.name}.") in sources and committed.get((t, p)) != end and end:
+                            lag[f"{t}[{p}]"] = (committed.get((t, p)), end)
                     lines.append(f"{group} lag (committed, end): {lag}")
                 missing = sorted(set(self.newsroom.articles) - indexed)
                 reader = KafkaConsumer(bootstrap_servers=self.kafka, group_id=None, auto_offset_reset="earliest",

@@ -1,6 +1,7 @@
-"""GapGuard against a real broker: records faust's fetcher skipped are read back, in order."""
+"""GapGuard against a real broker: skipped records are read back in order, stalled partitions sought back."""
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -38,3 +39,65 @@ async def test_skipped_records_are_read_back(kafka_bootstrap, unique_name, commi
         got.append([r.offset for r in recs])
         assert [r.value for r in recs] == [b"v%d" % r.offset for r in recs]
     assert got == expected_refetched
+
+
+class FakeConsumer:
+    """Stands in for faust's consumer, whose stalls cannot be caused on purpose: the end offsets come
+    from the real broker; assignment, faust's committed offsets and the seeks are recorded here."""
+
+    def __init__(self, tps, committed):
+        self.tps, self._committed_offset, self.flow_active = set(tps), dict(committed), True
+        self._active_partitions, self._paused_partitions, self._read_offset = set(), set(tps), {}
+        self.sought: list[tuple] = []
+
+    def assignment(self):
+        return self.tps
+
+    def resume_partitions(self, tps):
+        self._paused_partitions -= set(tps)
+        self._active_partitions |= set(tps)
+
+    async def seek(self, tp, offset):
+        self.sought.append((tp.topic, tp.partition, offset))
+
+
+def faust_like_app(consumer, *, rebalancing=False):
+    recovery = SimpleNamespace(completed=SimpleNamespace(is_set=lambda: True))
+    return SimpleNamespace(consumer=consumer, rebalancing=rebalancing, in_recovery=False,
+                           tables=SimpleNamespace(recovery=recovery))
+
+
+@pytest.mark.parametrize(("committed", "delivered", "rebalancing", "expected"), [
+    (None, [], False, [(0, 0, 5)]),          # nothing committed, nothing delivered: all five records
+    (3, [], False, [(0, 3, 5)]),             # committed 3 of 5, the rest never delivered
+    (None, [0, 1, 2, 3, 4], False, []),      # everything delivered: nothing to do
+    (None, [0, 1], False, [(0, 2, 5)]),      # delivery stopped after two records
+    (None, [], True, []),                    # rebalancing: faust will seek by itself
+])
+async def test_stalled_partitions_are_sought_back(kafka_bootstrap, unique_name, committed, delivered, rebalancing,
+                                                  expected):
+    from aiokafka.structs import TopicPartition
+    from kafka import KafkaProducer
+
+    topic = f"{unique_name}.t"
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for i in range(5):
+        prod.send(topic, key=b"k%d" % i, value=b"v%d" % i, partition=0).get(30)
+    prod.close()
+    tp = TopicPartition(topic, 0)
+    consumer = FakeConsumer([tp], {} if committed is None else {tp: committed})
+    guard = GapGuard(faust_like_app(consumer, rebalancing=rebalancing), kafka_bootstrap, stall_after_s=0.2)
+    try:
+        for off in delivered:
+            assert await guard.missed_before(event(topic, 0, off)) == []
+        assert await guard.sweep({topic}) == []      # not quiet for long enough yet
+        await asyncio.sleep(0.3)
+        got = await guard.sweep({topic, "another-topic"})
+        assert [(p, start, end) for _, p, start, end in got] == expected
+        assert consumer.sought == [(topic, p, start) for p, start, _ in expected]
+        if expected:   # resumed, and given time to deliver before being sought again
+            assert tp in consumer._active_partitions and tp not in consumer._paused_partitions
+            assert await guard.sweep({topic}) == []
+    finally:
+        if guard._ends_reader is not None:
+            await guard._ends_reader.stop()
