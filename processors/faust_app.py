@@ -131,9 +131,10 @@ class GapGuard:
     Both only ever re-deliver records; processing is at least once and every stage is idempotent.
     """
 
-    def __init__(self, app: Any, bootstrap: str, *, stall_after_s: float = 10.0) -> None:
+    def __init__(self, app: Any, bootstrap: str, *, group_id: str | None = None, stall_after_s: float = 10.0) -> None:
         self.app = app
         self.bootstrap = bootstrap
+        self.group_id = group_id  # the faust app's consumer group (its id), for committed offsets
         self.stall_after_s = stall_after_s
         self.next: dict[tuple[str, int], int] = {}
         self.last_seen: dict[tuple[str, int], float] = {}  # monotonic time of a record or of a steady start
@@ -141,6 +142,7 @@ class GapGuard:
         self.refilled = 0
         self.resumed = 0
         self._ends_reader: Any = None
+        self._admin: Any = None
 
     def reset(self) -> None:
         """Forget positions: called on every revocation and assignment."""
@@ -197,15 +199,20 @@ class GapGuard:
         if not self._steady():  # a rebalance began while we asked the broker
             self.steady_since = time.monotonic()
             return []
+        quiet = {tp: now - max(self.last_seen.get((tp.topic, tp.partition), 0.0), self.steady_since) for tp in tps}
+        # A partition that delivered nothing since its assignment starts at the group's committed offset,
+        # asked of the broker (faust's own copy can be missing); none committed means the log start.
+        unseen = [tp for tp in tps if (tp.topic, tp.partition) not in self.next
+                  and quiet[tp] >= self.stall_after_s and ends.get(tp)]
+        committed = await self._group_committed(unseen) if unseen else {}
         resumed = []
         for tp in tps:
             key = (tp.topic, tp.partition)
             start = self.next.get(key)
             if start is None:
-                start = self._committed(tp) or 0
+                start = committed.get(key, 0)
             end = ends.get(tp)
-            quiet = now - max(self.last_seen.get(key, 0.0), self.steady_since)
-            if end is None or start >= end or quiet < self.stall_after_s:
+            if end is None or start >= end or quiet[tp] < self.stall_after_s:
                 continue
             # faust's own view of the partition, logged to tell the two known stall causes apart
             state = {"active": tp in (getattr(consumer, "_active_partitions", None) or ()),
@@ -217,7 +224,7 @@ class GapGuard:
             self.resumed += 1
             metrics.ERRORS.labels("faust", "stalled_partition_resumed").inc()
             log.warning("faust_stalled_partition_resumed", topic=tp.topic, partition=tp.partition,
-                        from_offset=start, end_offset=end, quiet_s=round(quiet, 1), **state)
+                        from_offset=start, end_offset=end, quiet_s=round(quiet[tp], 1), **state)
             resumed.append((tp.topic, tp.partition, start, end))
         return resumed
 
@@ -233,9 +240,30 @@ class GapGuard:
                 except Exception as exc:  # a broker hiccup: try again on the next sweep
                     log.warning("faust_stall_check_failed", error=repr(exc)[:300])
         finally:
-            if self._ends_reader is not None:
-                await self._ends_reader.stop()
-                self._ends_reader = None
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop the guard's own Kafka clients."""
+        if self._ends_reader is not None:
+            await self._ends_reader.stop()
+            self._ends_reader = None
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+
+    async def _group_committed(self, tps: list[Any]) -> dict[tuple[str, int], int]:
+        from aiokafka import TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        if self.group_id is None:  # not told the group: faust's own copy
+            return {(tp.topic, tp.partition): c for tp in tps if (c := self._committed(tp)) is not None}
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            await admin.start()
+            self._admin = admin
+        offsets = await self._admin.list_consumer_group_offsets(
+            self.group_id, partitions=[TopicPartition(tp.topic, tp.partition) for tp in tps])
+        return {(tp.topic, tp.partition): o.offset for tp, o in offsets.items() if o.offset >= 0}
 
     async def _end_offsets(self, tps: list[Any]) -> dict[Any, int]:
         from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -325,7 +353,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
     linkers = ForceLinkers(table)
     core = AnalysisPipeline()  # its analyse half; the linkers are per force area (ForceLinkers)
 
-    guard = GapGuard(app, k.bootstrap_servers)
+    guard = GapGuard(app, k.bootstrap_servers, group_id=app.conf.id)
 
     @app.on_partitions_revoked.connect
     async def _revoked(sender, revoked, **kwargs) -> None:  # noqa: ARG001
