@@ -107,11 +107,10 @@ def settled(stack: Stack, expected_incidents: int):
     return check
 
 
-# Known issue, not hidden: faust-streaming can commit past records around a rebalance (its issues
-# #216, #221, #606). processors/faust_app.py re-reads skipped offsets, which fixed it in 18 of 19 runs;
-# the rare remaining loss is under investigation, so this test gets two re-runs. A third failure in a
-# row fails CI, and the failure message names the topic and partition lag that still hold the records.
-@pytest.mark.flaky(reruns=2)
+# faust-streaming loses records around a rebalance (its issues #216, #221, #606): this test caught it
+# in about 1 run of 15 until processors/faust_app.py's GapGuard learnt to seek back stalled partitions
+# (it fires in about 1 run of 6 here, and the records arrive). On failure the message names the topic
+# and partition lag that still hold the missing records.
 def test_worker_killed_mid_stream_loses_and_duplicates_nothing(kafka_bootstrap, es_url, embedded, tmp_path):
     stack = Stack(CORPUS, kafka=kafka_bootstrap, es_url=es_url, workdir=tmp_path, base_feed_items=1)
     stack.start()
