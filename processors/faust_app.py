@@ -117,8 +117,9 @@ class GapGuard:
       beyond the committed offset, and the records in between would never be processed. The topics
       between our stages have no gaps (no compaction, no transactions), so a jump always means skipped
       records. :meth:`missed_before` remembers the next offset expected per partition (the committed
-      offset right after an assignment, then the offset after the last record seen) and, on a jump, reads
-      the skipped records straight from Kafka, in order, for the agent to process first.
+      offset right after an assignment, asked of the broker when faust's copy is missing, then the
+      offset after the last record seen) and, on a jump, reads the skipped records straight from Kafka,
+      in order, for the agent to process first.
     * **stalled**: a partition stays assigned but its records are never delivered (records fetched while
       the flow was suspended are dropped with the read offset moved past them, or the partition is left
       out of the fetcher's active set). Nothing later arrives to reveal a jump, so :meth:`sweep`, run every
@@ -163,7 +164,7 @@ class GapGuard:
         if expected is None:
             # Right after an assignment: the committed offset, or the log start when nothing was
             # committed yet (the consumer starts from the earliest record then).
-            expected = self._committed(m.tp) or 0
+            expected = await self._start_offset(m.tp)
         if m.offset <= expected:  # in order, or a replay of records already done
             self.next[key] = max(m.offset + 1, expected)
             return []
@@ -175,6 +176,18 @@ class GapGuard:
             log.warning("faust_skipped_records_refetched", topic=m.topic, partition=m.partition,
                         from_offset=expected, to_offset=m.offset, records=len(missed))
         return missed
+
+    async def _start_offset(self, tp: Any) -> int:
+        """Where an assigned partition's processing starts: the group's committed offset (faust's copy,
+        else the broker's), or 0 when nothing was committed."""
+        mine = self._committed(tp)
+        if mine is not None:
+            return mine
+        try:
+            return (await self._group_committed([tp])).get((tp[0], tp[1]), 0)
+        except Exception as exc:  # the broker is busy: reading from the start only repeats work
+            log.warning("faust_committed_offset_unknown", topic=tp[0], partition=tp[1], error=repr(exc)[:300])
+            return 0
 
     def _steady(self) -> bool:
         app = self.app
@@ -256,13 +269,13 @@ class GapGuard:
         from aiokafka.admin import AIOKafkaAdminClient
 
         if self.group_id is None:  # not told the group: faust's own copy
-            return {(tp.topic, tp.partition): c for tp in tps if (c := self._committed(tp)) is not None}
+            return {(tp[0], tp[1]): c for tp in tps if (c := self._committed(tp)) is not None}
         if self._admin is None:
             admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
             await admin.start()
             self._admin = admin
         offsets = await self._admin.list_consumer_group_offsets(
-            self.group_id, partitions=[TopicPartition(tp.topic, tp.partition) for tp in tps])
+            self.group_id, partitions=[TopicPartition(tp[0], tp[1]) for tp in tps])
         return {(tp.topic, tp.partition): o.offset for tp, o in offsets.items() if o.offset >= 0}
 
     async def _end_offsets(self, tps: list[Any]) -> dict[Any, int]:

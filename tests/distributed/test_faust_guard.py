@@ -41,6 +41,30 @@ async def test_skipped_records_are_read_back(kafka_bootstrap, unique_name, commi
     assert got == expected_refetched
 
 
+async def test_first_record_after_an_assignment_is_compared_with_the_brokers_commit(kafka_bootstrap, unique_name):
+    """faust's copy of the committed offset can be missing: the group's commit in the broker decides
+    what was skipped (3 and 4 here), not the log start (which would repeat 0-2)."""
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.structs import OffsetAndMetadata
+    from kafka.structs import TopicPartition as KafkaTP
+
+    topic, group = f"{unique_name}.t", f"{unique_name}.group"
+    prod = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    for i in range(8):
+        prod.send(topic, key=b"k%d" % i, value=b"v%d" % i, partition=0).get(30)
+    prod.close()
+    c = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    c.assign([KafkaTP(topic, 0)])
+    c.commit({KafkaTP(topic, 0): OffsetAndMetadata(3, "", -1)})
+    c.close()
+    guard = GapGuard(SimpleNamespace(consumer=SimpleNamespace(_committed_offset={})), kafka_bootstrap, group_id=group)
+    try:
+        assert [r.offset for r in await guard.missed_before(event(topic, 0, 5))] == [3, 4]
+        assert await guard.missed_before(event(topic, 0, 6)) == []
+    finally:
+        await guard.close()
+
+
 class FakeConsumer:
     """Stands in for faust's consumer, whose stalls cannot be caused on purpose: the end offsets come
     from the real broker; assignment, faust's committed offsets and the seeks are recorded here."""
