@@ -44,6 +44,7 @@ from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit
 from cashwatch.processors.dates import find_dates as _find_dates
+from cashwatch.processors.lexicon import lexicon
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
@@ -55,67 +56,67 @@ _BOILERPLATE = re.compile(
 # (the whitespace first and the punctuation looked back at: the same matches as
 # "(?<=[.!?…])\s+(?=...)", but the regex engine skips straight to whitespace)
 _SENT_SPLIT = re.compile(r"\s(?:(?<=[.!?…]\s)|(?<=[.!?][\"”’']\s))\s*(?=[\"“‘'(]?[A-Z0-9£])")
-_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
-_STORE = re.compile(
+_ABBREV = lexicon(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
+_STORE = lexicon(
     r"\b(?:(?:the\s+)?(?:Tesco(?:\s+(?:Express|Extra|Metro))?|Co-?op(?:erative)?|Sainsbury'?s(?:\s+Local)?|Asda|"
     r"Morrisons|Aldi|Lidl|Spar|SPAR|Londis|Nisa(?:\s+Local)?|Costcutter|Premier|Budgens|One\s+Stop|Centra|Mace|Eurospar|"
     r"McColl'?s|Post\s+Office|Lloyds(?:\s+TSB)?|NatWest|Barclays|HSBC|Santander|Nationwide|TSB|Halifax|"
     r"Bank\s+of\s+Scotland|Royal\s+Bank\s+of\s+Scotland|RBS|Ulster\s+Bank|Danske\s+Bank|Bank\s+of\s+Ireland|AIB|"
     r"Texaco|Esso|Shell|BP|Applegreen|Jet|Gulf|Greggs|Boots|Iceland|Farmfoods|B&M|Poundland))\b")
-_STREET = re.compile(r"\b(?:[A-Z][a-z']+\s+){1,2}(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|"
-                     r"Crescent|Terrace|Row|Walk|Circle|Gate|Hill|Broadway|Precinct|Centre)\b")
+_STREET = lexicon(r"\b(?:[A-Z][a-z']+\s+){1,2}(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|"
+                  r"Crescent|Terrace|Row|Walk|Circle|Gate|Hill|Broadway|Precinct|Centre)\b")
 # a settlement after one of these is the scene; after "from"/"of" it is often where a person lives
-_SCENE_PREP = re.compile(r"\b(?:in|at|near|outside|on\s+the\s+outskirts\s+of|village\s+of|town\s+of|city\s+of|"
-                         r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+|nearby\s+)?$", re.I)
+_SCENE_PREP = lexicon(r"\b(?:in|at|near|outside|on\s+the\s+outskirts\s+of|village\s+of|town\s+of|city\s+of|"
+                      r"area\s+of|centre\s+of|suburb\s+of|district\s+of|heart\s+of)\s+(?:the\s+|nearby\s+)?$", re.I)
 # where a person lives ("Smith, 31, of Mere Lane, Leigh", "a man from Leigh"), not the scene
-_RESIDENT = re.compile(r"(?:\d{2},?\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|,\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|"
-                       r"\b(?:man|woman|men|women|boy|girl|teenager|youth|pair|duo|brothers|gang|resident|native|lad|"
-                       r"father|mother|people|persons?|suspects?|offenders?|yobs?|thugs?|crooks?|robbers?|raiders?|burglars?|thie(?:f|ves)|"
-                       r"criminals?|accomplices?|drivers?|defendants?)\s+(?:\w+\s+)?(?:from|of)\s+$|"
-                       r"\bwho\s+lives?\s+in\s+$|\bbased\s+in\s+$|\bhome\s+in\s+$)", re.I)
+_RESIDENT = lexicon(r"(?:\d{2},?\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|,\s+(?:of|from)\s+(?:[\w'’]+[\s,]+){0,4}$|"
+                    r"\b(?:man|woman|men|women|boy|girl|teenager|youth|pair|duo|brothers|gang|resident|native|lad|"
+                    r"father|mother|people|persons?|suspects?|offenders?|yobs?|thugs?|crooks?|robbers?|raiders?|burglars?|thie(?:f|ves)|"
+                    r"criminals?|accomplices?|drivers?|defendants?)\s+(?:\w+\s+)?(?:from|of)\s+$|"
+                    r"\bwho\s+lives?\s+in\s+$|\bbased\s+in\s+$|\bhome\s+in\s+$)", re.I)
 # (lower-case patterns, matched against lower-cased text: much faster than re.I)
-_ANAPHOR = re.compile(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|burglary|explosion|"
-                      r"incident|blast|heist|crime)\b|\b(?:happened|took\s+place|occurred|were\s+called|was\s+reported|"
-                      r"reported\s+to\s+police)\b")
-_POLICE_REF = re.compile(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
-                         r"(?<![\d/])(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
+_ANAPHOR = lexicon(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|burglary|explosion|"
+                   r"incident|blast|heist|crime)\b|\b(?:happened|took\s+place|occurred|were\s+called|was\s+reported|"
+                   r"reported\s+to\s+police)\b")
+_POLICE_REF = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
+                      r"(?<![\d/])(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
-_SAME_DAY = re.compile(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
+_SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
                            r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"
                            r"lad|boy|girl|resident|native)\b", re.I)
-_GENERAL = re.compile(r"\b(?:a\s+number\s+of|series\s+of|spate\s+of|string\s+of|wave\s+of|several|numerous|"
-                      r"(?:incidents|attacks|raids|thefts)\s+(?:have|has)\s+(?:occurred|taken\s+place|happened|been)|"
-                      r"across\s+the\s+(?:area|region|county|country|uk)|in\s+recent\s+(?:days|weeks|months|years)|"
-                      r"so\s+far\s+this\s+year|since\s+the\s+(?:start|beginning))\b")
-_SEPARATE = re.compile(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|robbery)|a\s+short\s+time\s+later|"
-                       r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
-                       r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
-_STRUCK = re.compile(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
+_GENERAL = lexicon(r"\b(?:a\s+number\s+of|series\s+of|spate\s+of|string\s+of|wave\s+of|several|numerous|"
+                   r"(?:incidents|attacks|raids|thefts)\s+(?:have|has)\s+(?:occurred|taken\s+place|happened|been)|"
+                   r"across\s+the\s+(?:area|region|county|country|uk)|in\s+recent\s+(?:days|weeks|months|years)|"
+                   r"so\s+far\s+this\s+year|since\s+the\s+(?:start|beginning))\b")
+_SEPARATE = lexicon(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|robbery)|a\s+short\s+time\s+later|"
+                    r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
+                    r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
+_STRUCK = lexicon(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
 # words every match of _STRUCK / _EVENT_WORD contains: a sentence with none skips the regex
 _STRUCK_WORDS = ("struck", "targeted", "hit", "raided", "attacked", "blew", "blown")
 _EVENT_WORDS = ("raid", "attack", "theft", "robber", "break-in", "burglar", "explosion", "bombing", "blast", "heist")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
                         r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
-_STREET_BEFORE = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|Crescent|Terrace|Row|"
-                            r"Walk|Centre|Precinct|Estate)\s*,\s*$")
-_STREET_TOWN = re.compile(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Crescent|Terrace|Row|Walk)"
-                          r"\s*,\s*([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
+_STREET_BEFORE = lexicon(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Place|Crescent|Terrace|Row|"
+                         r"Walk|Centre|Precinct|Estate)\s*,\s*$")
+_STREET_TOWN = lexicon(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Crescent|Terrace|Row|Walk)"
+                       r"\s*,\s*([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
 _NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", "which", "where", "while", "at",
                        "in", "on", "near", "who", "he", "she", "they", "it", "a", "an", "all"})
-_AFTERMATH = re.compile(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
-                        r"arrested|crashed|towards|direction\s+of|heading\s+for|headed\s+for|stopped)\b[^.]{0,30}$",
-                        re.I)
-_EVENT_WORD = re.compile(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
-                         r"blasts?|heists?)\b")
-_NEW_EVENT = re.compile(r"\b(?:separate|another|second|third|fourth|fifth|final|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
-                        r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
-                        r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
-                        r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b")
-_LISTED_SCENE = re.compile(r"\b(?:in|at|near|outside)\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s*){1,4},\s*$")
-_WHEN = re.compile(r"\b(?:the|this)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|explosion|blast|heist|incident)"
-                   r",?\s+(?:which\s+)?(?:happened|took\s+place|occurred)\b", re.I)
+_AFTERMATH = lexicon(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
+                     r"arrested|crashed|towards|direction\s+of|heading\s+for|headed\s+for|stopped)\b[^.]{0,30}$",
+                     re.I)
+_EVENT_WORD = lexicon(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
+                      r"blasts?|heists?)\b")
+_NEW_EVENT = lexicon(r"\b(?:separate|another|second|third|fourth|fifth|final|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
+                     r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"
+                     r"other|latest|previous|a\s+short\s+time\s+later|meanwhile|before\s+that|days?\s+(?:before|after)|"
+                     r"weeks?\s+(?:before|after)|two\s+(?:raids|attacks|incidents))\b")
+_LISTED_SCENE = lexicon(r"\b(?:in|at|near|outside)\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s*){1,4},\s*$")
+_WHEN = lexicon(r"\b(?:the|this)\s+(?:\w+\s+)?(?:raid|attack|theft|robbery|break-in|explosion|blast|heist|incident)"
+                r",?\s+(?:which\s+)?(?:happened|took\s+place|occurred)\b", re.I)
 _TYPE_RANK = {"atm_explosive": 3, "atm_theft": 2, "atm_break_in": 1, "cit_robbery": 0}
 _REFERENCE_AGE = timedelta(days=10)
 
@@ -132,15 +133,12 @@ class _Sentence:
     # lexicon results, computed on first use (most sentences never need most of them)
     _fresh: bool | None = None
     _past: bool | None = None
-    _court: int | None = None
-    _camp: int | None = None
-    _stage: str | None = None
     scene: tuple | None = None  # (place, area mention, is scene), see Analyser._scene
 
     @property
     def fresh(self) -> bool:
         if self._fresh is None:
-            self._fresh = C.is_fresh(self.text)
+            self._fresh = bool(C.FRESH.search(self.low))  # C.is_fresh(self.text)
         return self._fresh
 
     _low: str | None = None
@@ -171,22 +169,48 @@ class _Sentence:
     @property
     def past(self) -> bool:
         if self._past is None:
-            self._past = C.is_past(self.text)
+            self._past = bool(C.PAST.search(self.low))  # C.is_past(self.text)
         return self._past
+
+    _counts: tuple[int, ...] | None = None
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """Campaign and court word counts (:func:`classify.word_counts`), added up by :func:`_word_counts`."""
+        if self._counts is None:
+            self._counts = C.word_counts(self.low)
+        return self._counts
 
     @property
     def stage(self) -> str | None:
         """The furthest court stage this sentence names ("jailed" -> sentenced), if any."""
-        if self._court is None:
-            self._stage = C.court_stage(self.text)
-            self._court = 1 if self._stage else 0
-        return self._stage
+        return C.stage_of(self.counts)
 
     @property
     def camp(self) -> int:
-        if self._camp is None:
-            self._camp = C.campaign_score(self.text)
-        return self._camp
+        return self.counts[0]
+
+    _closed: bool | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Ends like a sentence (:func:`classify.closes`): no lexicon phrase runs on into the next."""
+        if self._closed is None:
+            self._closed = C.closes(self.low)
+        return self._closed
+
+    _hits: dict | None = None
+
+    def has(self, key: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
+        """Whether lexicon ``rx`` matches the lower-cased text; ``stems`` are words every match contains
+        (a cheap test first). Cached under ``key``."""
+        if self._hits is None:
+            self._hits = {}
+        hit = self._hits.get(key)
+        if hit is None:
+            low = self.low
+            hit = self._hits[key] = any(map(low.__contains__, stems)) and rx.search(low) is not None
+        return hit
 
 
 @dataclass
@@ -316,19 +340,21 @@ class Analyser:
             if (C.ATM.search(low) or C.CIT_STRONG.search(low)) and crime and misses < 3:
                 return "campaign", None
             return "other", None
-        # one pass of each lexicon over the whole text (cheaper than sentence by sentence)
-        body = " ".join(s.text for s in sentences)
-        lead_text = " ".join(s.text for s in sentences[:4])
-        camp_all = C.campaign_score(body)
-        court_all, body_stage = C.court_profile(body)
+        # campaign and court words of the whole text, its first two and first four sentences:
+        # counted once per sentence and added up
+        runs: dict[tuple[int, int], tuple[int, ...]] = {}
+        body_counts = _word_counts(sentences, len(sentences), runs)
+        lead_counts = _word_counts(sentences, 4, runs)
+        camp_all = body_counts[0]
+        court_all, body_stage = sum(body_counts[1:]), C.stage_of(body_counts)
         title = (sentences[0].text if sentences else "").lower()
         if C.NEAR_MISS["fraud"].search(title) or C.NEAR_MISS["fees"].search(title):
             if not (C.EXPLOSIVE.search(title) or C.THEFT_WHOLE.search(title)):
                 return "other", None
         lead = sentences[:4]
         fresh = [s for s in attacks if self._fresh(s, sentences)]
-        head_stage = C.court_stage(" ".join(s.text for s in sentences[:2]))
-        lead_stage = C.court_stage(lead_text)
+        head_stage = C.stage_of(_word_counts(sentences, 2, runs))
+        lead_stage = C.stage_of(lead_counts)
         stage = lead_stage or body_stage
         title_stage = sentences[0].stage if sentences and sentences[0].is_title else None
         if head_stage in ("sentenced", "convicted", "charged") or title_stage:
@@ -338,7 +364,7 @@ class Analyser:
         if camp_all >= 12 and sentences[0].is_title and sentences[0].camp and camp_all >= 4 * len(fresh):
             # a headline about an operation or scheme and a text full of its vocabulary
             return "campaign", None
-        if court_all >= 6 or (C.court_score(lead_text) >= 2 and court_all >= 3 and not fresh) or \
+        if court_all >= 6 or (sum(lead_counts[1:]) >= 2 and court_all >= 3 and not fresh) or \
                 (court_all >= 3 and not fresh and stage) or \
                 (not fresh and body_stage in ("sentenced", "convicted")):
             return "court", stage
@@ -346,7 +372,7 @@ class Analyser:
             return "court", "arrest"
         if not fresh and camp_all >= 2:
             return "campaign", None
-        camp_lead = C.campaign_score(lead_text)
+        camp_lead = lead_counts[0]
         if camp_all >= 10 and camp_lead >= 3 and len(fresh) <= 1 and not any(s.fresh for s in lead):
             return "campaign", None
         return "incident", None
@@ -462,7 +488,7 @@ class Analyser:
         current: _Incident | None = None
         for s in sentences:
             if current is not None and (s.attack or _LIST_LEAD.match(s.text) or (
-                    any(w in s.text for w in _STRUCK_WORDS) and _STRUCK.search(s.text))):
+                    any(map(s.text.__contains__, _STRUCK_WORDS)) and _STRUCK.search(s.text))):
                 scenes = self._listed_scenes(s, ctx)
                 if len(scenes) >= 2:
                     # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
@@ -483,7 +509,7 @@ class Analyser:
                         current = target
                     continue
             # (cheapest tests first: a sentence's court stage costs several lexicon passes)
-            if not s.attack and current is not None and any(w in s.low for w in _EVENT_WORDS) and \
+            if not s.attack and current is not None and any(map(s.low.__contains__, _EVENT_WORDS)) and \
                     _EVENT_WORD.search(s.low) and \
                     _NEW_EVENT.search(s.low) and not s.stage:
                 place, area, is_scene = self._scene(s, ctx)
@@ -491,7 +517,7 @@ class Analyser:
                     # "a fourth raid took place at the Co-op in Burwell": another attack of the story
                     s.attack = C.AttackSentence(None, False, None)
             if not s.attack:
-                if current is not None and _ANAPHOR.search(s.low) and s.index - current.sentences[-1].index <= 3:
+                if current is not None and s.index - current.sentences[-1].index <= 3 and _ANAPHOR.search(s.low):
                     current.support.append(s)
                     place, area, is_scene = self._scene(s, ctx)
                     if not current.key:
@@ -610,13 +636,13 @@ class Analyser:
             # article reports one attack, all of it describes that attack
             scope = story if single \
                 else g.sentences + g.support
-            together = C.atm_type(" ".join(x.text for x in scope if not (x.attack and x.attack.type == "cit_robbery")))
+            together = _atm_type([x for x in scope if not (x.attack and x.attack.type == "cit_robbery")])
             if together:
                 atm = [together]  # the type lexicons' priority over the whole story, not per sentence
             if not atm:
                 # the method is said elsewhere ("... used gas to blow it open") or not at all
-                lexical = C.atm_type(" ".join(x.text for x in g.sentences + g.support)) or \
-                    C.atm_type(" ".join(x.text for x in sentences if x.attack and x.attack.type != "cit_robbery"))
+                lexical = _atm_type(g.sentences + g.support) or \
+                    _atm_type([x for x in sentences if x.attack and x.attack.type != "cit_robbery"])
                 atm = [lexical or "atm_theft"]
             itype = max(atm, key=lambda t: _TYPE_RANK[t])
         place = g.place
@@ -649,8 +675,7 @@ class Analyser:
         first = g.sentences[0]
         evidence = next((x for x in g.sentences if not x.is_title), first)
         # with one attack in the article, every sentence about it may tell how it was done
-        mo_text = " ".join(x.text for x in story) \
-            if single else text
+        mo = _mo_tags(story if single else g.sentences)
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempt_text = " ".join([text] + [s.text for s in following])
         day, dated_old = self._date(g, sentences, article, kind, days)
@@ -663,7 +688,7 @@ class Analyser:
         store = _store(g, town)
         return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
-                               mo=C.mo_tags(mo_text), evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
+                               mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
@@ -678,9 +703,9 @@ class Analyser:
         own = g.sentences + g.support
         idx = {s.index for s in own}
         # "on the same day", "the following day": relative to the attack told before this one
-        for s in own:
+        for s in own if days.previous is not None else ():
             m = _SAME_DAY.search(s.low)
-            if m and days.previous is not None and not _pick(find_dates(s.text, published)):
+            if m and not _pick(find_dates(s.text, published)):
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
@@ -743,8 +768,8 @@ def _fills(g: _Incident, place: Place | None) -> bool:
 
 
 # a settlement the gazetteer lacks, named as the scene: "Squires Lane, South Shore", "the village of X"
-_UNKNOWN_TOWN = re.compile(r"\b(?:(?:Road|Street|Lane|Avenue|Way|Drive|Parade|Square|Crescent|Terrace)\s*,\s*|"
-                           r"(?:village|hamlet|town|suburb|district)\s+of\s+)([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
+_UNKNOWN_TOWN = lexicon(r"\b(?:(?:Road|Street|Lane|Avenue|Way|Drive|Parade|Square|Crescent|Terrace)\s*,\s*|"
+                        r"(?:village|hamlet|town|suburb|district)\s+of\s+)([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
 
 
 def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
@@ -757,6 +782,70 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
             if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
                 return name
     return None
+
+
+def _runs(sentences: list[_Sentence]) -> list[list[_Sentence]]:
+    """``sentences`` in runs to read together: a sentence that does not :func:`classify.closes` runs
+    on into the next, since a lexicon phrase may span them. A match of the campaign, court,
+    attack-type or modus operandi lexicons in the sentences joined by spaces lies in one run."""
+    runs: list[list[_Sentence]] = []
+    joined = False  # whether the last sentence runs on into the next
+    for s in sentences:
+        if joined:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+        joined = not s.closed
+    return runs
+
+
+def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
+    """Whether ``rx`` matches the lower-cased texts of some sentences joined by spaces, given as their
+    :func:`_runs`: each sentence read (and remembered) on its own; ``stems`` as :meth:`_Sentence.has`."""
+    for run in runs:
+        if len(run) == 1:
+            if run[0].has(key, rx, stems):
+                return True
+        else:
+            low = " ".join(s.low for s in run)
+            if any(map(low.__contains__, stems)) and rx.search(low):
+                return True
+    return False
+
+
+def _atm_type(sentences: list[_Sentence]) -> str | None:
+    """:func:`classify.atm_type` of the sentences' text joined by spaces."""
+    runs = _runs(sentences)
+    for name, kind, rx, stems in C.ATM_TYPES:
+        if _has(runs, name, rx, stems):
+            return kind
+    return None
+
+
+def _mo_tags(sentences: list[_Sentence]) -> list[str]:
+    """:func:`classify.mo_tags` of the sentences' text joined by spaces."""
+    low = " ".join(s.low for s in sentences)
+    runs = _runs(sentences)
+    return C.mo_checked([tag for tag, rx in C.MO_TAGS if any(map(low.__contains__, C._MO_KEYS[tag]))
+                         and _has(runs, "mo:" + tag, rx, C.MO_STEMS[tag])], low)
+
+
+def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, int], tuple[int, ...]]) -> tuple[int, ...]:
+    """:func:`classify.word_counts` of the first ``stop`` sentences joined by spaces: the sum over their
+    :func:`_runs`. ``runs`` keeps the counts of runs of several sentences (a headline and the first
+    sentence) for the next call."""
+    total = [0, 0, 0, 0, 0]
+    for run in _runs(sentences[:stop]):
+        if len(run) == 1:
+            counts = run[0].counts
+        else:
+            key = (run[0].index, len(run))
+            counts = runs.get(key)
+            if counts is None:
+                counts = runs[key] = C.word_counts(" ".join(s.low for s in run))
+        for k, n in enumerate(counts):
+            total[k] += n
+    return tuple(total)
 
 
 @lru_cache(maxsize=4096)

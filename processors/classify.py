@@ -24,10 +24,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cashwatch.processors.lexicon import lexicon
+
 def _rx(pattern: str) -> re.Pattern:
     """A lexicon pattern compiled for lower-cased text: case-sensitive matching of a lower-cased
-    pattern is several times faster than ``re.I``; every function here lower-cases its input."""
-    return re.compile(pattern.lower())
+    pattern is several times faster than ``re.I``; every function here lower-cases its input.
+    (Led by a look-ahead for its first letters: :func:`cashwatch.processors.lexicon.lexicon`.)"""
+    return lexicon(pattern.lower())
 
 ATM = _rx(r"\b(?:ATMs?|cash\s*machines?|cash[- ]?points?|cash\s+dispensers?|bank\s+machines?|"
                  r"hole[- ]in[- ]the[- ]wall|money\s+machines?|cash\s+terminals?)\b")
@@ -179,8 +182,8 @@ class AttackSentence:
 
 
 # a superset of what ATM and CIT can match, as plain lower-case stems: a fast pre-check that
-# lets most news sentences skip the lexicons (the look-ahead lists the stems' first letters)
-_TARGET_GATE = re.compile(r"\b(?=[acgsblhmpv])(?:atm|cash|guard|secur|g4s|loomis|brink|courier|custod|cit\b|cvit|"
+# lets most news sentences skip the lexicons
+_TARGET_GATE = lexicon(r"\b(?:atm|cash|guard|secur|g4s|loomis|brink|courier|custod|cit\b|cvit|"
                           r"hole.in.the.wall|bank\s+machine|money|group\s*4|prosegur|vaultex|armou?r|garda)")
 
 
@@ -199,19 +202,28 @@ def _near_miss(low: str, families: tuple[str, ...]) -> str | None:
     return None
 
 
+# The type lexicons in priority order: (name, type, lexicon, stems). Every match of a lexicon
+# contains one of its stems, so a sentence without any cannot match (a fast test first).
+ATM_TYPES: tuple[tuple[str, str, re.Pattern, tuple[str, ...]], ...] = (
+    ("explosive", "atm_explosive", EXPLOSIVE,
+     ("gas", "acetylene", "explosive", "blow", "blew", "blast", "detonat", "dynamite")),
+    ("theft_whole", "atm_theft", THEFT_WHOLE,
+     ("ram", "digger", "jcb", "telehandler", "excavator", "tractor", "fork", "dumper", "shovel", "plant",
+      "rip", "drag", "tore", "torn", "wrench", "uproot", "prised", "pull", "lifted", "winched", "hole",
+      "chain", "tow", "strap")),
+    ("explosion_weak", "atm_explosive", EXPLOSION_WEAK, ("explo", "bang", "blast")),
+    ("break_in", "atm_break_in", BREAK_IN,
+     ("forc", "cut", "grinder", "broke", "cassette", "prised", "jemmied", "crowbar", "drill", "safe", "door")),
+    ("theft_generic", "atm_theft", THEFT_GENERIC, ("stole", "steal", "take", "took", "remove", "lift", "theft")),
+)
+
+
 def atm_type(text: str) -> str | None:
     """The ATM attack type named in ``text`` by the type lexicons, or None when none applies."""
     text = text.lower()
-    if EXPLOSIVE.search(text):
-        return "atm_explosive"
-    if THEFT_WHOLE.search(text):
-        return "atm_theft"
-    if EXPLOSION_WEAK.search(text):
-        return "atm_explosive"
-    if BREAK_IN.search(text):
-        return "atm_break_in"
-    if THEFT_GENERIC.search(text):
-        return "atm_theft"
+    for _, kind, rx, stems in ATM_TYPES:
+        if any(map(text.__contains__, stems)) and rx.search(text):
+            return kind
     return None
 
 
@@ -227,15 +239,12 @@ def attack_sentence(sentence: str) -> AttackSentence | None:
     if not _TARGET_GATE.search(low):
         return None
     has_atm = ATM.search(low)
-    has_cit = CIT.search(low)
-    if not has_atm and not has_cit:
+    if not has_atm and not CIT.search(low):
         return None
-    attack = ATTACK.search(low)
-    if not attack:
+    if not ATTACK.search(low):
         return None
-    strong = bool(ATTACK_STRONG.search(low))
     cit_victim = bool(CIT_STRONG.search(low)) and bool(CIT_ROBBERY.search(low))
-    if has_atm and not (cit_victim and _cit_over_atm(sentence)):
+    if has_atm and not (cit_victim and _cit_over_atm(low)):
         miss = _near_miss(low, ("fraud", "fees"))
         if miss:
             return None
@@ -245,7 +254,7 @@ def attack_sentence(sentence: str) -> AttackSentence | None:
                                           r"target\w*|smash\w*|rob\w*|heist)\b", low):
             return None
         # kind None: an attack on an ATM whose method this sentence does not say
-        return AttackSentence(kind, strong, miss)
+        return AttackSentence(kind, bool(ATTACK_STRONG.search(low)), miss)
     if cit_victim:
         miss = _near_miss(low, ("accident", "fraud", "drugs", "till"))
         if miss in ("accident", "fraud", "drugs"):
@@ -254,7 +263,7 @@ def attack_sentence(sentence: str) -> AttackSentence | None:
             return None  # a bus fare box or a shop till, not a cash-in-transit delivery
         if not CIT_STRONG.search(low):
             return None
-        return AttackSentence("cit_robbery", strong, miss)
+        return AttackSentence("cit_robbery", bool(ATTACK_STRONG.search(low)), miss)
     return None
 
 
@@ -263,9 +272,9 @@ _CIT_PEOPLE = _rx(r"\b(?:guards?|couriers?|custodians?|crew|security\s+(?:staff|
                   r"security\s+van)\b")
 
 
-def _cit_over_atm(sentence: str) -> bool:
-    """CIT staff are the victims ("guards robbed while filling the ATM"), not the machine."""
-    low = sentence.lower()
+def _cit_over_atm(low: str) -> bool:
+    """CIT staff are the victims ("guards robbed while filling the ATM"), not the machine (``low``:
+    the sentence in lower case)."""
     return bool(_CIT_PEOPLE.search(low)) and not EXPLOSIVE.search(low) and not THEFT_WHOLE.search(low)
 
 
@@ -294,10 +303,21 @@ _ASSAULT = re.compile(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the
                       r"knocked\s+(?:to\s+the\s+ground|over)|wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them))\b")
 
 
+# the keys cut at their first space: every match of the tag's pattern contains one of these
+# (a tab or two spaces may stand where a key has one space), so a sentence without any cannot match
+MO_STEMS = {tag: tuple(k.split()[0] for k in keys) for tag, keys in _MO_KEYS.items()}
+
+
 def mo_tags(text: str) -> list[str]:
     """Modus operandi tags named in ``text`` (in the fixed order of :data:`MO_TAGS`)."""
     low = text.lower()
-    tags = [tag for tag, rx in MO_TAGS if any(k in low for k in _MO_KEYS[tag]) and rx.search(low)]
+    tags = [tag for tag, rx in MO_TAGS if any(map(low.__contains__, _MO_KEYS[tag])) and rx.search(low)]
+    return mo_checked(tags, low)
+
+
+def mo_checked(tags: list[str], low: str) -> list[str]:
+    """``tags`` found in lower-cased ``low`` less those the text says did not happen (no-one hurt,
+    a "shot" that is not a gunshot)."""
     if "crew_assaulted" in tags and _NOBODY_HURT.search(low) and not _ASSAULT.search(low):
         tags.remove("crew_assaulted")  # "no-one was hurt": the words are there, the assault is not
     if "firearm" in tags and re.search(r"\bcs\s+gas\b|\bshot\s+(?:of|at\s+the\s+title)\b", low) and \
@@ -306,14 +326,19 @@ def mo_tags(text: str) -> list[str]:
     return tags
 
 
-# plain lower-case stems every court / campaign word contains: texts without any skip the regexes
-_COURT_GATE = re.compile(r"\b(?:jail|senten|impris|locked|prison|behind|community|detain|convict|guilt|admit|plea|pled|"
-                         r"verdict|jury|charge|accuse|appear|court|magistrat|remand|trial|extradit|handed|prosecut|"
-                         r"defendant|denie|indict|bail|arrest|custody|suspicion|term|year|given|receiv|serv)")
-_CAMPAIGN_GATE = re.compile(r"\b(?:operation|crackdown|initiative|campaign|scheme|advi|urg|vigilan|statistic|figures|survey|"
-                            r"data|foi|freedom|per\s*cent|award|partnership|patrol|prevent|deter|awareness|bsia|"
-                            r"safercash|banknote|industry|retailers|businesses|epidemic|rise|increase|spate|series|"
-                            r"number|trend|rocu|regional|tips|security|working|each|every|annual|report)")
+# plain lower-case stems every court / campaign word contains (tests/test_classify.py checks it): texts
+# without any skip the lexicons
+_COURT_STEMS = ("jail", "senten", "impris", "locked", "prison", "behind", "community", "detain", "convict", "guilt",
+                "admit", "plea", "pled", "verdict", "jury", "charge", "accuse", "appear", "court", "magistrat", "remand",
+                "trial", "extradit", "handed", "prosecut", "defendant", "denie", "indict", "bail", "arrest", "custody",
+                "suspicion", "term", "year", "given", "receiv", "serv")
+_CAMPAIGN_STEMS = ("operation", "crackdown", "initiative", "campaign", "scheme", "advi", "urg", "vigilan", "statistic",
+                   "figures", "survey", "data", "foi", "freedom", "per", "award", "partnership", "patrol", "prevent",
+                   "deter", "awareness", "bsia", "safercash", "banknote", "industry", "retailers", "businesses",
+                   "epidemic", "rise", "increase", "spate", "series", "number", "trend", "rocu", "regional", "tips",
+                   "security", "working", "each", "every", "annual", "report")
+_COURT_GATE = lexicon(r"\b(?:" + "|".join(_COURT_STEMS) + ")")
+_CAMPAIGN_GATE = lexicon(r"\b(?:" + "|".join(_CAMPAIGN_STEMS) + ")")
 STAGE_RANK = {"sentenced": 4, "convicted": 3, "charged": 2, "arrest": 1}
 
 
@@ -351,6 +376,39 @@ def campaign_score(text: str) -> int:
     if not _CAMPAIGN_GATE.search(low):
         return 0
     return len(CAMPAIGN.findall(low))
+
+
+# what ends most sentences, and no word of the campaign, court, attack-type or modus operandi
+# lexicons contains (tests/test_classify.py checks it): a match of those lexicons in sentences
+# joined by spaces lies within one sentence when the earlier sentence ends with one of these
+SENTENCE_CLOSERS = frozenset(".!?:)\"'”’")
+
+
+def closes(low: str) -> bool:
+    """``low`` ends with one of :data:`SENTENCE_CLOSERS`."""
+    return bool(low) and low[-1] in SENTENCE_CLOSERS
+
+
+def word_counts(low: str) -> tuple[int, int, int, int, int]:
+    """Campaign words, then court words per stage (in :data:`COURT_STAGES` order), of lower-cased text.
+
+    ``campaign_score(t) == counts[0]``, ``court_score(t) == sum(counts[1:])`` and ``court_stage(t)``
+    is the first stage counted. The counts of texts joined by a space add up when each text but the
+    last :func:`closes`: an article counts its sentences once and adds them up for the headline, the
+    lead and the whole text.
+    """
+    camp = len(CAMPAIGN.findall(low))
+    if _COURT_GATE.search(low):
+        return camp, *(len(rx.findall(low)) for _, rx in COURT_STAGES)
+    return camp, 0, 0, 0, 0
+
+
+def stage_of(counts: tuple[int, ...]) -> str | None:
+    """The court stage of :func:`word_counts` (what :func:`court_stage` says of the same text)."""
+    for (stage, _), n in zip(COURT_STAGES, counts[1:]):
+        if n:
+            return stage
+    return None
 
 
 def is_past(sentence: str) -> bool:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cashwatch.processors.lexicon import lexicon
+
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
@@ -34,17 +36,30 @@ _WD2 = r"(?P<wd2>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("numeric", re.compile(r"\b(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)?\d\d)\b")),
-    ("dmy", re.compile(rf"\b(?:{_WD},?\s+)?{_DAY}(?:\s+of)?\s+{_MON}(?:,?\s+{_YEAR})?\b")),
-    ("mdy", re.compile(rf"\b(?:{_WD2},?\s+)?{_MON2}\s+{_DAY2}\b(?:,?\s+{_YEAR.replace('year', 'year2')})?")),
-    ("range", re.compile(rf"\b(?:between|from)\s+(?:(?:the\s+)?(?:late\s+|early\s+)?)?{_WD}(?:\s+(?:night|evening|morning|afternoon))?"
-                         rf"\s+(?:and|into|to)\s+(?:the\s+)?(?:early\s+hours\s+of\s+)?{_WD2}\b")),
-    ("overnight", re.compile(rf"\bovernight\s+(?:on\s+)?{_WD}(?:\s+night)?\s+(?:into|and)\s+{_WD2}\b")),
-    ("today", re.compile(r"\b(?:today|this\s+(?:morning|afternoon|evening|lunchtime)|tonight|earlier\s+today"
-                         r"|early\s+hours\s+of\s+(?:today|this\s+morning))\b")),
-    ("yesterday", re.compile(r"\b(?:yesterday|last\s+night)\b")),
-    ("weekday", re.compile(rf"\b(?P<last>last\s+)?{_WD}(?:'s)?\b")),
+    ("numeric", lexicon(r"\b(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)?\d\d)\b")),
+    ("dmy", lexicon(rf"\b(?:{_WD},?\s+)?{_DAY}(?:\s+of)?\s+{_MON}(?:,?\s+{_YEAR})?\b")),
+    ("mdy", lexicon(rf"\b(?:{_WD2},?\s+)?{_MON2}\s+{_DAY2}\b(?:,?\s+{_YEAR.replace('year', 'year2')})?")),
+    ("range", lexicon(rf"\b(?:between|from)\s+(?:(?:the\s+)?(?:late\s+|early\s+)?)?{_WD}(?:\s+(?:night|evening|morning|afternoon))?"
+                      rf"\s+(?:and|into|to)\s+(?:the\s+)?(?:early\s+hours\s+of\s+)?{_WD2}\b")),
+    ("overnight", lexicon(rf"\bovernight\s+(?:on\s+)?{_WD}(?:\s+night)?\s+(?:into|and)\s+{_WD2}\b")),
+    ("today", lexicon(r"\b(?:today|this\s+(?:morning|afternoon|evening|lunchtime)|tonight|earlier\s+today"
+                      r"|early\s+hours\s+of\s+(?:today|this\s+morning))\b")),
+    ("yesterday", lexicon(r"\b(?:yesterday|last\s+night)\b")),
+    ("weekday", lexicon(rf"\b(?P<last>last\s+)?{_WD}(?:'s)?\b")),
 ]
+# words every match of each pattern contains: a text without any skips the pattern (most sentences
+# name no month, range or weekday)
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_STEMS = {
+    "numeric": ("/", "."),
+    "dmy": _MONTH_STEMS,
+    "mdy": _MONTH_STEMS,
+    "range": ("between", "from"),
+    "overnight": ("overnight",),
+    "today": ("today", "this", "tonight"),
+    "yesterday": ("yesterday", "last"),
+    "weekday": ("day",),
+}
 # "(last) Tuesday week", "every Monday", "on Mondays" are not a day.
 _WD_NOT_DAY = re.compile(r"^(?:s\b|\s+week\b|\s+to\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)", re.I)
 
@@ -102,6 +117,8 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
         return all(e <= a or s >= b for a, b in taken)
 
     for kind, rx in _PATTERNS:
+        if not any(map(text.__contains__, _STEMS[kind])):
+            continue
         for m in rx.finditer(text):
             s, e = m.span()
             if not free(s, e):

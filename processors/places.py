@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 
 from cashwatch.places_table import FORCES
+from cashwatch.processors.lexicon import lexicon
 
 _DATA = "data"
 
@@ -84,13 +85,13 @@ post office
 
 _ALLOW_STOP_PLACES = frozenset({"bury", "wells", "sale", "hale", "halifax"})
 
-_HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr|Det|Sgt|Insp|Supt|Con|PC|DC|DS|DI|DCI|Chief|Officer|"
-                        r"Sergeant|Inspector|Constable|Superintendent|Judge|Recorder|Councillor|Cllr|"
-                        r"Lord|Lady|Sir|Dame)\.?\s+)$")
+_HONORIFIC = lexicon(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr|Det|Sgt|Insp|Supt|Con|PC|DC|DS|DI|DCI|Chief|Officer|"
+                     r"Sergeant|Inspector|Constable|Superintendent|Judge|Recorder|Councillor|Cllr|"
+                     r"Lord|Lady|Sir|Dame)\.?\s+)$")
 _PERSON_AFTER = re.compile(r"^(?:,\s*\d{1,3}\b|\s+(?:said|says|told|added|explained|, who\b)|\s+\(\d{1,3}\))")
-_PREP = re.compile(r"(?:\b(?:in|at|near|outside|on the outskirts of|around|"
-                   r"village of|town of|city of|area of|centre of|suburb of|district of)\s+(?:the\s+)?)$",
-                   re.I)
+_PREP = lexicon(r"(?:\b(?:in|at|near|outside|on the outskirts of|around|"
+                r"village of|town of|city of|area of|centre of|suburb of|district of)\s+(?:the\s+)?)$",
+                re.I)
 _NOT_SETTLEMENT_AFTER = re.compile(
     r" (?:Road|Street|Lane|Avenue|Way|Drive|Close|Court|Crown\s+Court|Magistrates|Sheriff\s+Court|Crescent|Terrace|"
     r"Gardens|Grove|Row|Walk|Place|Square|Parade|Hospital|Infirmary|House|Estate|Retail\s+Park|Industrial|"
@@ -113,7 +114,9 @@ _PLACE_FOLLOWERS = frozenset("High Main Town City Market Police Constabulary Bor
                              "Gate Vale Grange Barr Shore Moor Marsh Wood Fields Lodge Valley Village Hill Mount "
                              "Rise Bottom Top Tesco Sainsbury Asda Morrisons Aldi Lidl Spar Londis Nisa Post "
                              "Co".split())
-_CAP_TOKEN = re.compile(r"(?<![\w'’-])[A-Z\u00C0-\u00DE][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
+# a capitalised word not inside another word: the capital is matched first and the character before it
+# looked back at (the same matches as a look-behind first, but the regex engine skips straight to capitals)
+_CAP_TOKEN = re.compile(r"[A-Z\u00C0-\u00DE](?<![\w'’-].)[A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*")
 _NEXT_TOKEN = re.compile(r"\.? ([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*(?:-[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*)*)")
 # capital letters a multi-word name's last word starts with
 _CAPITALS = frozenset(map(chr, (*range(ord("A"), ord("Z") + 1), *range(0xC0, 0xDF))))
@@ -254,11 +257,14 @@ class Gazetteer:
         out: list[Mention] = []
         covered = 0
         name_words = self._name_words
+        places = self._places._raw  # (the names; _places itself parses its lines on first access)
         for cap in _CAP_TOKEN.finditer(text):
             s = cap.start()
             if s < covered:
                 continue
-            most = name_words.get(_norm(cap.group()))
+            token = cap.group()
+            # (_norm of one token: it holds no "St.")
+            most = name_words.get(token.lower() if "’" not in token else _norm(token))
             if most is None:
                 continue
             # the capitalised token and up to four more after single spaces (or "St. "), no more
@@ -288,7 +294,7 @@ class Gazetteer:
                 elif key in self._areas:
                     force, cc = self._areas[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
-                elif key in self._places and self._plausible(text, s, span_end, key, k + 1) and (
+                elif key in places and self._plausible(text, s, span_end, key, k + 1) and (
                         title_case or not _after_name_word(text, s)):
                     found = Mention(s, span_end, chunk, places=self._places[key],
                                     prep=bool(_PREP.search(text[max(0, s - 40):s])))

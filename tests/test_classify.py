@@ -104,3 +104,176 @@ def test_crew_assaulted_respects_negation(text, assaulted):
 def test_gas_station_and_cs_gas_are_not_explosives():
     assert C.atm_type("Thieves used a digger to take an ATM from a gas station.") == "atm_theft"
     assert "gas" not in C.mo_tags("Officers used CS gas to arrest the man.")
+
+
+# -- what lets the analyser read an article sentence by sentence ---------------------------------
+from re import _parser as _sre_parse  # noqa: E402
+from re._constants import (ANY, ASSERT, ASSERT_NOT, AT, AT_BOUNDARY, AT_NON_BOUNDARY, BRANCH, CATEGORY,  # noqa: E402
+                           IN, LITERAL, MAX_REPEAT, MIN_REPEAT, NEGATE, RANGE, SUBPATTERN)
+
+_CATEGORY_RX = {"CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_DIGIT": r"\d",
+                "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+
+
+def _class_matches(items, ch: str) -> bool:
+    negate, hit = False, False
+    for op, av in items:
+        if op is NEGATE:
+            negate = True
+        elif op is LITERAL:
+            hit |= ch == chr(av)
+        elif op is RANGE:
+            hit |= av[0] <= ord(ch) <= av[1]
+        elif op is CATEGORY:
+            hit |= bool(__import__("re").match(_CATEGORY_RX[str(av)], ch))
+        else:
+            raise AssertionError(f"unexpected class item {op}")
+    return hit != negate
+
+
+def _never_reads(items, chars) -> None:
+    """Asserts no part of a parsed pattern (look-arounds included) can consume any of ``chars``,
+    every look-behind reads at least two characters, and the only anchors are word boundaries."""
+    for op, av in items:
+        if op is LITERAL:
+            assert chr(av) not in chars
+        elif op is IN:
+            assert not any(_class_matches(av, c) for c in chars)
+        elif op is ANY:
+            raise AssertionError("'.' reads any character")
+        elif op is AT:
+            assert av in (AT_BOUNDARY, AT_NON_BOUNDARY), av
+        elif op in (ASSERT, ASSERT_NOT):
+            direction, sub = av
+            if direction < 0:
+                assert sub.getwidth()[0] >= 2, "a look-behind must read back past the space of a join"
+            _never_reads(sub, chars)
+        elif op is BRANCH:
+            for alt in av[1]:
+                _never_reads(alt, chars)
+        elif op is SUBPATTERN:
+            _never_reads(av[3], chars)
+        elif op in (MAX_REPEAT, MIN_REPEAT):
+            _never_reads(av[2], chars)
+        else:
+            raise AssertionError(f"unexpected pattern item {op}")
+
+
+def _split_lexicons():
+    yield "CAMPAIGN", C.CAMPAIGN
+    yield "court gate", C._COURT_GATE
+    for stage, rx in C.COURT_STAGES:
+        yield stage, rx
+    for name, _, rx, _ in C.ATM_TYPES:
+        yield name, rx
+    for tag, rx in C.MO_TAGS:
+        yield tag, rx
+
+
+@pytest.mark.parametrize("name, rx", list(_split_lexicons()))
+def test_lexicon_matches_never_span_a_closed_sentence(name, rx):
+    # the analyser reads these lexicons sentence by sentence and adds up (classify.closes): valid
+    # because a match starts at a word and cannot read a sentence's closing character
+    items = _sre_parse.parse(rx.pattern, rx.flags).data
+    if items[0][0] is ASSERT and items[0][1][0] > 0:  # the look-ahead for first letters (processors.lexicon)
+        _never_reads(items[0][1][1], C.SENTENCE_CLOSERS)
+        items = items[1:]
+    assert items[0] == (AT, AT_BOUNDARY), name
+    _never_reads(items, C.SENTENCE_CLOSERS)
+
+
+def test_word_counts_add_up_over_closed_sentences():
+    sentences = ["Police launched an operation after a rise in attacks.", "Two men were jailed at crown court.",
+                 "Officers urge businesses to report anything suspicious!", "The men were charged, police said."]
+    parts = [C.word_counts(s.lower()) for s in sentences]
+    joined = C.word_counts(" ".join(sentences).lower())
+    assert joined == tuple(map(sum, zip(*parts)))
+    assert joined[0] == C.campaign_score(" ".join(sentences))
+    assert sum(joined[1:]) == C.court_score(" ".join(sentences))
+    assert C.stage_of(joined) == C.court_stage(" ".join(sentences)) == "sentenced"
+    # a headline has no full stop: its last word and the next sentence's first may make one phrase
+    head, first = "Figures show a rise", "In cash machine raids across the county."
+    assert all(C.closes(s.lower()) for s in sentences) and not C.closes(head.lower())
+    assert C.word_counts(f"{head} {first}".lower())[0] > C.word_counts(head.lower())[0] + C.word_counts(first.lower())[0]
+
+
+@pytest.mark.parametrize("text", [
+    "The crew were hit\tover the head and one was taken to\u00a0hospital.",
+    "A gang used power\ttools and a disc  cutter to cut\tinto the machine.",
+    "They left a huge hole after the machine was\twinched free with chains  attached to a pickup.",
+    "Officers used CS\tgas; the gunman fired a shot and waved a machete and a baseball bat.",
+    "Oxy-acetylene and gas cylinders were found after the blast.",
+    "An excavator and a fork-lift truck were used; the cash point was lifted from the wall.",
+    "The raiders prised open the door in the cash machine with a crowbar and took two cassettes.",
+    "They stole the cash machine from the shop; an ATM theft was reported.",
+    "He was handed a suspended\tsentence; the others were detained  for life after a jury verdict.",
+    "The men, held on suspicion of burglary, were remanded and will face trial; figures show a rise\tin raids.",
+])
+def test_stems_are_in_every_match(text):
+    # the stems are a cheap test before each lexicon: they must be in every text the lexicon matches
+    low = text.lower()
+    for tag, rx in C.MO_TAGS:
+        if rx.search(low):
+            assert any(k in low for k in C.MO_STEMS[tag]), tag
+    for name, _, rx, stems in C.ATM_TYPES:
+        if rx.search(low):
+            assert any(k in low for k in stems), name
+    if C.CAMPAIGN.search(low):
+        assert C._CAMPAIGN_GATE.search(low)
+    for stage, rx in C.COURT_STAGES:
+        if rx.search(low):
+            assert C._COURT_GATE.search(low), stage
+        for m in rx.finditer(low):  # within the phrase itself: a sentence of its own has it
+            assert C._COURT_GATE.search(m.group()), (stage, m.group())
+    for m in C.CAMPAIGN.finditer(low):
+        assert C._CAMPAIGN_GATE.search(m.group()), m.group()
+
+
+# -- lexicon look-aheads (cashwatch.processors.lexicon) -------------------------------------------
+import re  # noqa: E402
+
+from cashwatch.processors import analyse as _A  # noqa: E402
+from cashwatch.processors import dates as _D  # noqa: E402
+from cashwatch.processors import places as _P  # noqa: E402
+from cashwatch.processors.lexicon import first_chars, lexicon  # noqa: E402
+
+_TEXTS = [
+    "Thieves used a stolen digger to rip the cash machine from the wall of a Tesco Express on Mill Road, Yaxley.",
+    "A G4S guard, 52, of Leigh was robbed at knifepoint on Tuesday 3 March 2020; quote log 604 of 11/04/20.",
+    "In a separate incident the raid in Newport happened between Sunday and Monday, police said.",
+    "Two men were jailed for 12 years at Preston Crown Court after a spate of gas attacks across the county.",
+    "CASH MACHINE BLOWN UP IN VILLAGE: Det Sgt Smith said no-one was hurt. Ça va, Ångström Ōsaka!",
+    "the atm was ripped out ... ‘Appeal for witnesses’ at 3.30am — “it was struck twice” (overnight into Friday).",
+    "", " ", "x", "1", "£200", "Mr. St. Ives", "ſecurity Kelvin K ATMs",
+]
+
+
+def _guarded():
+    for module in (C, _A, _D, _P):
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern) and value.pattern.startswith("(?=["):
+                yield f"{module.__name__}.{name}", value
+    for kind, rx in _D._PATTERNS:
+        yield f"dates.{kind}", rx
+    for tag, rx in C.MO_TAGS:
+        yield f"mo.{tag}", rx
+
+
+@pytest.mark.parametrize("name, rx", list(_guarded()))
+def test_lexicon_look_ahead_changes_no_match(name, rx):
+    plain = re.compile(rx.pattern[rx.pattern.index("(?:"):][3:-1], rx.flags)
+    assert lexicon(plain.pattern, plain.flags).pattern == rx.pattern
+    for text in _TEXTS + [t.lower() for t in _TEXTS] + [t.upper() for t in _TEXTS]:
+        assert [(m.span(), m.groups()) for m in rx.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
+        for pos in range(0, len(text), 7):
+            assert bool(rx.match(text, pos)) == bool(plain.match(text, pos))
+
+
+def test_first_chars_only_when_certain():
+    assert first_chars(r"\b(?:ab|c[de]|(?:x\s+)?y)") == "[acxy]"
+    assert first_chars(r"\b(?:a|\d+)") == r"[a\d]"
+    assert first_chars(r"(?:a|b)?c*") is None  # may match nothing
+    assert first_chars(r"[^a]b") is None and first_chars(r".b") is None
+    assert first_chars(r"(?i:a)b") is None  # its own flags
+    assert lexicon(r"(?:a|b)?c*").pattern == r"(?:a|b)?c*"
