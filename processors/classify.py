@@ -39,8 +39,8 @@ CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|offi
                  r"couriers?|men|man|crews?|staff|employees?|vehicles?|company|firm)|"
                  r"(?:cash|money)\s*(?:boxe?s?|case|cases|cassettes?|bags?|deliver(?:y|ies)|collections?|vans?|couriers?|canisters?)|"
                  r"cashbox(?:es)?|couriers?|custodians?|guards?|armou?red\s+(?:vans?|vehicles?|cars?|trucks?)|"
-                 r"(?:G4S|Loomis|Brinks|Brink's|Securitas|Group\s*4(?:\s+Securicor)?|Securicor|Prosegur|Vaultex|Garda\s+World)\b"
-                 r")")
+                 r"(?:G4S|Loomis|Brinks|Brink's|Securitas|Group\s*4(?:\s+Securicor)?|Securicor|Prosegur|Vaultex|Garda\s+World)"
+                 r")\b")  # whole words: "CIT" is not "city"
 CIT_STRONG = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|couriers?|workers?|crews?|officers?)|"
                         r"cashbox|cash\s+box|cash\s+case|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                         r"couriers?|custodians?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")

@@ -200,8 +200,8 @@ class Gazetteer:
                 self._name_words[words[0]] = len(words)
         big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
                       and k not in _STOP and places.has_big_gb(k)}
-                         | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=len, reverse=True)
-        self._url_names = tuple(big)  # longest first
+                         | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=lambda k: (-len(k), k))
+        self._url_names = tuple(big)  # longest first, then alphabetical: the same in every process
         # names by their first five letters: a URL only needs the names whose prefix it contains
         self._url_rank = {name: k for k, name in enumerate(big)}
         self._url_prefix: dict[str, list[str]] = {}

@@ -277,3 +277,13 @@ def test_first_chars_only_when_certain():
     assert first_chars(r"[^a]b") is None and first_chars(r".b") is None
     assert first_chars(r"(?i:a)b") is None  # its own flags
     assert lexicon(r"(?:a|b)?c*").pattern == r"(?:a|b)?c*"
+
+
+@pytest.mark.parametrize("text, names_cit", [
+    ("the cit crew was threatened", True),
+    ("guards from g4s were delivering cash", True),
+    ("shoppers in the city centre", False),     # "cit" is a word of its own, not the start of "city"
+    ("the citadel car park", False),
+])
+def test_cit_lexicon_matches_whole_words(text, names_cit):
+    assert bool(C.CIT.search(text)) is names_cit

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -24,6 +25,29 @@ def test_analyse_reports_bad_lines_and_keeps_going():
     assert all(o["kind"] in {"incident", "court", "campaign", "other"} for o in out)
     assert "<stdin>:2: not valid JSON" in proc.stderr
     assert "<stdin>:3: expected a JSON object" in proc.stderr
+
+
+def test_analysis_is_the_same_in_every_process():
+    """Python salts str hashes per process: nothing the analyser decides may depend on set or dict
+    order, or two workers (or a replay) would place the same article differently."""
+    stories = [
+        ("h1", "https://www.example-news.co.uk/newport-shropshire-telford/crime/atm", "Cash machine ripped out",
+         "Thieves used a digger to rip a cash machine from the wall of a shop in the early hours of Monday. "
+         "The machine was found later in a field."),
+        ("h2", "https://www.richmond-north-yorkshire-news.example/crime/van", "Guard robbed",
+         "A security guard was threatened and robbed of a cash box outside a bank on Tuesday morning."),
+        ("h3", "https://local.example/stories/bristol-bath-atm-blast", "Explosion at cash machine",
+         "Police say gas was used to blow open a cash machine at a supermarket overnight."),
+    ]
+    lines = "".join(json.dumps({"id": i, "url": u, "source": "example", "published": "2026-03-04", "title": t,
+                                "text": x}) + "\n" for i, u, t, x in stories)
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        proc = subprocess.run(CLI + ["analyse"], input=lines, capture_output=True, text=True, timeout=120,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+    assert all(json.loads(line)["kind"] == "incident" for line in outputs.pop().splitlines())
 
 
 def test_extract_reads_pages():

@@ -1,8 +1,6 @@
 """Place finding and resolution (cashwatch.processors.places), on sentences written for these tests."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from cashwatch.processors.places import Gazetteer, default_gazetteer
@@ -11,13 +9,6 @@ from cashwatch.processors.places import Gazetteer, default_gazetteer
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
     return default_gazetteer()
-
-
-def test_gazetteer_loads_under_a_second():
-    # CPU time, not wall time: the test machine is shared and a busy neighbour must not fail this
-    started = time.process_time()
-    Gazetteer.load()
-    assert time.process_time() - started < 1.0
 
 
 @pytest.mark.parametrize("name, force", [
@@ -108,3 +99,17 @@ def test_site_country_domain_points_abroad(gaz):
     mentions = gaz.scan("Thieves blew up a cash machine in the town centre.")
     ctx = gaz.context(mentions, url="https://www.example-news.ie/crime/1", source="example-news.ie")
     assert ctx.abroad() == "IE"
+
+
+def test_url_names_are_read_in_the_same_order_in_every_process():
+    """Names of one length found in a URL are taken in a fixed order, not in the order of a set (str
+    hashes are salted per process): two workers must resolve the same URL alike."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from cashwatch.processors.places import default_gazetteer as g; "
+            "print(g()._url_hits('https://news.example/watford-reading-bedford-croydon/crime'))")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3", "4", "5")}
+    assert len(seen) == 1, seen
