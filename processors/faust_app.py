@@ -144,6 +144,7 @@ class GapGuard:
         self.resumed = 0
         self._ends_reader: Any = None
         self._admin: Any = None
+        self._admin_lock = asyncio.Lock()
 
     def reset(self) -> None:
         """Forget positions: called on every revocation and assignment."""
@@ -270,10 +271,11 @@ class GapGuard:
 
         if self.group_id is None:  # not told the group: faust's own copy
             return {(tp[0], tp[1]): c for tp in tps if (c := self._committed(tp)) is not None}
-        if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-            await admin.start()
-            self._admin = admin
+        async with self._admin_lock:  # the agents and the stall check share one client
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+                await admin.start()
+                self._admin = admin
         offsets = await self._admin.list_consumer_group_offsets(
             self.group_id, partitions=[TopicPartition(tp[0], tp[1]) for tp in tps])
         return {(tp.topic, tp.partition): o.offset for tp, o in offsets.items() if o.offset >= 0}
