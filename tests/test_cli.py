@@ -64,3 +64,16 @@ def test_bad_config_exits_2_naming_the_file(args):
     proc = run(args, check=False)
     assert proc.returncode == 2
     assert "/nonexistent/cw.yaml" in proc.stderr
+
+
+def test_printed_incidents_leave_out_the_linkers_text_signatures():
+    import datetime as dt
+
+    from cashwatch.cli.core import _incident_json
+    from cashwatch.models import Incident, Report
+
+    now = dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc)
+    inc = Incident(incident_id="i-1", type="atm_theft", first_seen=now, last_seen=now,
+                   reports=[Report(article_id="a1", url="https://news.example/a1", text_signature=[7] * 64)])
+    (report,) = _incident_json(inc)["reports"]
+    assert report["article_id"] == "a1" and "text_signature" not in report

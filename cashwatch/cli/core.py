@@ -338,6 +338,13 @@ def _open_store(config: str | None):
     return Store(settings.store_path)
 
 
+def _incident_json(inc) -> dict:
+    """An incident as the commands print it: without the reports' text signatures (linker data)."""
+    import json as _json
+
+    return _json.loads(inc.model_dump_json(exclude={"reports": {"__all__": {"text_signature"}}}))
+
+
 def _print_incidents(incidents, as_json: bool) -> None:
     import json as _json
 
@@ -346,7 +353,7 @@ def _print_incidents(incidents, as_json: bool) -> None:
 
     if as_json:
         for inc in incidents:
-            print(_json.dumps(_json.loads(inc.model_dump_json()), ensure_ascii=False))
+            print(_json.dumps(_incident_json(inc), ensure_ascii=False))
         return
     table = Table(show_lines=False)
     for col in ("incident", "date", "type", "town", "force", "region", "stage", "reports", "first report"):
@@ -418,7 +425,7 @@ def incidents_show(
         raise typer.Exit(1)
     reports = store.reports_of(incident_id)
     if as_json or (ctx.obj or {}).get("as_json"):
-        print(_json.dumps({**_json.loads(inc.model_dump_json()), "stored_reports": reports}, ensure_ascii=False))
+        print(_json.dumps({**_incident_json(inc), "stored_reports": reports}, ensure_ascii=False))
         return
     print(f"{inc.incident_id}  {inc.type}{' (attempt)' if inc.attempted else ''}  stage: {inc.stage}")
     print(f"  where: {inc.town or '?'}, {inc.force or '?'} ({inc.region or '?'}, {inc.country or '?'})"
