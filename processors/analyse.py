@@ -709,8 +709,8 @@ class Analyser:
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
-        near = [s for s in sentences if s.index not in idx and not s.attack
-                and any(0 < abs(s.index - o.index) <= 2 for o in own) and not s.stage]
+        around = {o.index + d for o in own for d in (-2, -1, 1, 2)}  # up to two sentences from its own
+        near = [s for s in sentences if s.index in around and s.index not in idx and not s.attack and not s.stage]
         for group in (own, near):
             # "The theft happened early on Sunday" says when; a caption's or video's date may not
             for s in sorted(group, key=lambda x: (not x.when, x.index)):

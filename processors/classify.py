@@ -217,6 +217,10 @@ ATM_TYPES: tuple[tuple[str, str, re.Pattern, tuple[str, ...]], ...] = (
     ("theft_generic", "atm_theft", THEFT_GENERIC, ("stole", "steal", "take", "took", "remove", "lift", "theft")),
 )
 
+# an attack on an ATM whose method a sentence does not say
+_ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|break[- ]?ins?|burgl\w+|forced|"
+                r"damag\w*|tamper\w*|raid\w*|attack\w*|target\w*|smash\w*|rob\w*|heist)\b")
+
 
 def atm_type(text: str) -> str | None:
     """The ATM attack type named in ``text`` by the type lexicons, or None when none applies."""
@@ -249,9 +253,7 @@ def attack_sentence(sentence: str) -> AttackSentence | None:
         if miss:
             return None
         kind = atm_type(sentence)
-        if kind is None and not re.search(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|"
-                                          r"break[- ]?ins?|burgl\w+|forced|damag\w*|tamper\w*|raid\w*|attack\w*|"
-                                          r"target\w*|smash\w*|rob\w*|heist)\b", low):
+        if kind is None and not _ATTACKED.search(low):
             return None
         # kind None: an attack on an ATM whose method this sentence does not say
         return AttackSentence(kind, bool(ATTACK_STRONG.search(low)), miss)
@@ -297,10 +299,14 @@ _MO_KEYS = {
     "crew_assaulted": ("assault", "punch", "kick", "hit ", "beaten", "injur", "hurt", "hospital", "spray",
                        "cs gas", "knocked", "wrestl", "pushed", "struck"),
 }
-_NOBODY_HURT = re.compile(r"\b(?:not|no-one|no\s+one|nobody|none|neither)\b[^.]{0,40}?\b(?:hurt|injured|injuries|harmed)\b|"
-                          r"\bunhurt\b|\buninjured\b|\bwithout\s+injur")
-_ASSAULT = re.compile(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|sprayed|pepper\s+spray|"
-                      r"knocked\s+(?:to\s+the\s+ground|over)|wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them))\b")
+_NOBODY_HURT = lexicon(r"\b(?:not|no-one|no\s+one|nobody|none|neither)\b[^.]{0,40}?\b(?:hurt|injured|injuries|harmed)\b|"
+                       r"\bunhurt\b|\buninjured\b|\bwithout\s+injur")
+_ASSAULT = lexicon(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|sprayed|pepper\s+spray|"
+                   r"knocked\s+(?:to\s+the\s+ground|over)|wrestled|pushed\s+to\s+the\s+ground|struck\s+(?:him|her|them))\b")
+
+# a "shot" or CS gas that is no gunshot, unless a gun is named too
+_NOT_GUNSHOT = lexicon(r"\bcs\s+gas\b|\bshot\s+(?:of|at\s+the\s+title)\b")
+_GUN = lexicon(r"\b(?:guns?|firearms?|shotguns?|pistols?)\b")
 
 
 # the keys cut at their first space: every match of the tag's pattern contains one of these
@@ -320,8 +326,7 @@ def mo_checked(tags: list[str], low: str) -> list[str]:
     a "shot" that is not a gunshot)."""
     if "crew_assaulted" in tags and _NOBODY_HURT.search(low) and not _ASSAULT.search(low):
         tags.remove("crew_assaulted")  # "no-one was hurt": the words are there, the assault is not
-    if "firearm" in tags and re.search(r"\bcs\s+gas\b|\bshot\s+(?:of|at\s+the\s+title)\b", low) and \
-            not re.search(r"\b(?:guns?|firearms?|shotguns?|pistols?)\b", low):
+    if "firearm" in tags and _NOT_GUNSHOT.search(low) and not _GUN.search(low):
         tags.remove("firearm")
     return tags
 

@@ -60,6 +60,8 @@ _STEMS = {
     "yesterday": ("yesterday", "last"),
     "weekday": ("day",),
 }
+# the patterns whose every match holds a digit (a day of the month): a text without any skips them
+_DIGIT_KINDS = frozenset({"numeric", "dmy", "mdy"})
 # "(last) Tuesday week", "every Monday", "on Mondays" are not a day.
 _WD_NOT_DAY = re.compile(r"^(?:s\b|\s+week\b|\s+to\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)", re.I)
 
@@ -105,7 +107,8 @@ def _weekday_on_or_before(wd: int, published: date | None, strictly_before: bool
 def find_dates(text: str, published: date | None) -> list[DateHit]:
     """Every date expression in ``text``, in order, with the day it fixes (see module docstring)."""
     low = text.lower()
-    if not (_DIGIT.search(text) or "day" in low or "night" in low or "this " in low):
+    digit = _DIGIT.search(text) is not None
+    if not (digit or "day" in low or "night" in low or "this " in low):
         return []  # every pattern needs a digit, a day name, today/yesterday, "night" or "this ..."
     if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -117,6 +120,8 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
         return all(e <= a or s >= b for a, b in taken)
 
     for kind, rx in _PATTERNS:
+        if kind in _DIGIT_KINDS and not digit:
+            continue
         if not any(map(text.__contains__, _STEMS[kind])):
             continue
         for m in rx.finditer(text):

@@ -194,10 +194,15 @@ class Gazetteer:
         self._police = police  # lower alias -> (force, country)
         # first word of every name -> the most words a name starting with it has (how far to read on)
         self._name_words: dict[str, int] = {}
+        # the first two or more words of a longer name ("barrow in" of "barrow in furness"): a scan reads
+        # another word only after these
+        self._name_starts: set[str] = set()
         for k in (*places.keys(), *areas, *police):
             words = k.split(" ")
             if self._name_words.get(words[0], 0) < len(words):
                 self._name_words[words[0]] = len(words)
+            for n in range(2, len(words)):
+                self._name_starts.add(" ".join(words[:n]))
         big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
                       and k not in _STOP and places.has_big_gb(k)}
                          | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=lambda k: (-len(k), k))
@@ -256,7 +261,8 @@ class Gazetteer:
         """
         out: list[Mention] = []
         covered = 0
-        name_words = self._name_words
+        name_words, name_starts = self._name_words, self._name_starts
+        police, areas = self._police, self._areas
         places = self._places._raw  # (the names; _places itself parses its lines on first access)
         for cap in _CAP_TOKEN.finditer(text):
             s = cap.start()
@@ -264,13 +270,15 @@ class Gazetteer:
                 continue
             token = cap.group()
             # (_norm of one token: it holds no "St.")
-            most = name_words.get(token.lower() if "’" not in token else _norm(token))
+            key = token.lower() if "’" not in token else _norm(token)
+            most = name_words.get(key)
             if most is None:
                 continue
             # the capitalised token and up to four more after single spaces (or "St. "), no more
-            # than the longest name starting with it has
+            # than the longest name starting with it has, and only while they start some name
             most = min(most, _MAX_TOKENS)
             ends = [cap.end()]
+            keys = [key]  # the name each span would be: tokens lower-cased, separators (" ", ". ") one space
             capital = [True]  # whether each token starts with a capital letter
             pos = cap.end()
             while len(ends) < most:
@@ -278,21 +286,25 @@ class Gazetteer:
                 if nxt is None:
                     break
                 pos = nxt.end()
+                word = nxt.group(1)
+                key += " " + (word.lower() if "’" not in word else _norm(word))
                 ends.append(pos)
-                capital.append(text[nxt.start(1)] in _CAPITALS)
+                keys.append(key)
+                capital.append(word[0] in _CAPITALS)
+                if key not in name_starts:
+                    break  # no longer name starts with these words
             found = None
             for k in range(len(ends) - 1, -1, -1):
                 span_end = ends[k]
                 if k and not capital[k]:
                     continue  # a multi-word name ends with a capitalised word
                 chunk = text[s:span_end]
-                # tokens hold no spaces or dots: the separators (" ", ". ") become one space
-                key = _norm(chunk.replace(". ", " ") if k else chunk)
-                if key in self._police:
-                    force, cc = self._police[key]
+                key = keys[k]
+                if key in police:
+                    force, cc = police[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="police")
-                elif key in self._areas:
-                    force, cc = self._areas[key]
+                elif key in areas:
+                    force, cc = areas[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
                 elif key in places and self._plausible(text, s, span_end, key, k + 1) and (
                         title_case or not _after_name_word(text, s)):
@@ -357,10 +369,10 @@ class Gazetteer:
                     ctx.forces[uk[0].force] += 1 if m.prep else 0.5
                 elif not uk and any(p.country == "IE" for p in m.places):
                     ctx.countries["IE"] += 1 if m.prep else 0.5
-        tld = _TLD_COUNTRY.search(source or "") or _TLD_COUNTRY.search(re.sub(r"^\w+://([^/]+).*$", r"\1", url or ""))
+        host = re.sub(r"^\w+://([^/]+).*$", r"\1", url or "")
+        tld = _TLD_COUNTRY.search(source or "") or _TLD_COUNTRY.search(host)
         if tld:
             ctx.countries[tld.group(1).upper()] += 1
-        host = re.sub(r"^\w+://([^/]+).*$", r"\1", url or "")
         path = (url or "")[len(host):] if (url or "").find(host) == 0 else (url or "")
         # the site's name says where it reports (shropshirestar.com); a path only by area names
         # (/uk-england-cambridgeshire/), since a town in a slug is just the story's ambiguous name

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from cashwatch.processors import dates as D
 from cashwatch.processors.dates import find_dates, resolve_date
 
 WED = date(2022, 6, 15)  # a Wednesday
@@ -55,3 +56,11 @@ def test_explicit_and_relative_in_one_sentence_are_both_listed():
     hits = find_dates("It happened in the early hours of yesterday (June 14).", WED)
     assert {h.kind for h in hits} == {"yesterday", "mdy"}
     assert {h.day for h in hits} == {date(2022, 6, 14)}
+
+
+def test_day_of_month_patterns_need_a_digit():
+    # find_dates skips them for texts without a digit: every match must hold one
+    for kind, rx in D._PATTERNS:
+        if kind in D._DIGIT_KINDS:
+            assert rx.search("on 5 may 2021") or rx.search("on may 5") or rx.search("on 05/05/2021"), kind
+            assert not rx.search("on fifth may twenty twenty one, on may fifth, on five/may/twenty"), kind

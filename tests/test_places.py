@@ -89,6 +89,15 @@ def test_longer_unknown_name_does_not_match_its_first_word(gaz):
     assert not [m for m in gaz.scan("The couriers were attacked in Leigh Park last night.") if m.kind == "place"]
 
 
+@pytest.mark.parametrize("text, name", [
+    ("Two men raided a shop in Barrow in Furness overnight.", "Barrow in Furness"),  # lower-case middle word
+    ("A cash machine in Lytham St. Annes was attacked.", "Lytham St. Annes"),  # a dotted "St." inside
+    ("The ATM in Bury St Edmunds was damaged.", "Bury St Edmunds"),  # not "Bury", a place of its own
+])
+def test_names_of_three_words_are_read_whole(gaz, text, name):
+    assert [m.name for m in gaz.scan(text)] == [name]
+
+
 @pytest.mark.parametrize("alias, force", [("Hull", "humberside"), ("Stoke", "staffordshire"), ("Londonderry", "psni")])
 def test_short_names_news_uses(gaz, alias, force):
     uk = [p for p in gaz.lookup(alias) if p.country == "GB"]
