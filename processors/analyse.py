@@ -138,7 +138,7 @@ class _Sentence:
     @property
     def fresh(self) -> bool:
         if self._fresh is None:
-            self._fresh = bool(C.FRESH.search(self.low))  # C.is_fresh(self.text)
+            self._fresh = bool(C.FRESH.search(self.low))  # C.is_fresh on the cached lower-case text
         return self._fresh
 
     _low: str | None = None
@@ -169,7 +169,7 @@ class _Sentence:
     @property
     def past(self) -> bool:
         if self._past is None:
-            self._past = bool(C.PAST.search(self.low))  # C.is_past(self.text)
+            self._past = bool(C.PAST.search(self.low))  # C.is_past on the cached lower-case text
         return self._past
 
     _counts: tuple[int, ...] | None = None
@@ -208,8 +208,7 @@ class _Sentence:
             self._hits = {}
         hit = self._hits.get(key)
         if hit is None:
-            low = self.low
-            hit = self._hits[key] = any(map(low.__contains__, stems)) and rx.search(low) is not None
+            hit = self._hits[key] = C.lexicon_hit(self.low, rx, stems)
         return hit
 
 
@@ -807,8 +806,7 @@ def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern, stems: tuple[str
             if run[0].has(key, rx, stems):
                 return True
         else:
-            low = " ".join(s.low for s in run)
-            if any(map(low.__contains__, stems)) and rx.search(low):
+            if C.lexicon_hit(" ".join(s.low for s in run), rx, stems):
                 return True
     return False
 
@@ -826,7 +824,7 @@ def _mo_tags(sentences: list[_Sentence]) -> list[str]:
     """:func:`classify.mo_tags` of the sentences' text joined by spaces."""
     low = " ".join(s.low for s in sentences)
     runs = _runs(sentences)
-    return C.mo_checked([tag for tag, rx in C.MO_TAGS if any(map(low.__contains__, C._MO_KEYS[tag]))
+    return C.mo_checked([tag for tag, rx in C.MO_TAGS if any(map(low.__contains__, C.MO_KEYS[tag]))
                          and _has(runs, "mo:" + tag, rx, C.MO_STEMS[tag])], low)
 
 

@@ -222,11 +222,17 @@ _ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke
                 r"damag\w*|tamper\w*|raid\w*|attack\w*|target\w*|smash\w*|rob\w*|heist)\b")
 
 
+def lexicon_hit(low: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
+    """Whether lexicon ``rx`` matches lower-cased ``low``; ``stems`` are words every match contains,
+    looked for first (a plain substring test is far cheaper than the regex)."""
+    return any(map(low.__contains__, stems)) and rx.search(low) is not None
+
+
 def atm_type(text: str) -> str | None:
     """The ATM attack type named in ``text`` by the type lexicons, or None when none applies."""
     text = text.lower()
     for _, kind, rx, stems in ATM_TYPES:
-        if any(map(text.__contains__, stems)) and rx.search(text):
+        if lexicon_hit(text, rx, stems):
             return kind
     return None
 
@@ -287,7 +293,7 @@ def is_attempted(text: str) -> bool:
 
 
 # substrings each tag's words contain: a fast test before the tag's regex
-_MO_KEYS = {
+MO_KEYS = {
     "plant": ("digger", "jcb", "telehandler", "excavator", "tractor", "fork", "dumper", "shovel", "plant"),
     "vehicle": ("ram", "chain", "tow", "pick", "4x4", "dragged", "pulled"),
     "gas": ("gas", "acetylene"),
@@ -311,13 +317,13 @@ _GUN = lexicon(r"\b(?:guns?|firearms?|shotguns?|pistols?)\b")
 
 # the keys cut at their first space: every match of the tag's pattern contains one of these
 # (a tab or two spaces may stand where a key has one space), so a sentence without any cannot match
-MO_STEMS = {tag: tuple(k.split()[0] for k in keys) for tag, keys in _MO_KEYS.items()}
+MO_STEMS = {tag: tuple(k.split()[0] for k in keys) for tag, keys in MO_KEYS.items()}
 
 
 def mo_tags(text: str) -> list[str]:
     """Modus operandi tags named in ``text`` (in the fixed order of :data:`MO_TAGS`)."""
     low = text.lower()
-    tags = [tag for tag, rx in MO_TAGS if any(map(low.__contains__, _MO_KEYS[tag])) and rx.search(low)]
+    tags = [tag for tag, rx in MO_TAGS if lexicon_hit(low, rx, MO_KEYS[tag])]
     return mo_checked(tags, low)
 
 
@@ -349,30 +355,12 @@ STAGE_RANK = {"sentenced": 4, "convicted": 3, "charged": 2, "arrest": 1}
 
 def court_stage(text: str) -> str | None:
     """How far a case has got, the furthest stage named: sentenced > convicted > charged > arrest."""
-    low = text.lower()
-    if not _COURT_GATE.search(low):
-        return None
-    for stage, rx in COURT_STAGES:
-        if rx.search(low):
-            return stage
-    return None
+    return stage_of(word_counts(text.lower()))
 
 
 def court_score(text: str) -> int:
     """How many court/arrest words ``text`` has (a density signal, not a probability)."""
-    low = text.lower()
-    if not _COURT_GATE.search(low):
-        return 0
-    return sum(len(rx.findall(low)) for _, rx in COURT_STAGES)
-
-
-def court_profile(text: str) -> tuple[int, str | None]:
-    """``(court_score(text), court_stage(text))`` in one pass of each stage's lexicon."""
-    low = text.lower()
-    if not _COURT_GATE.search(low):
-        return 0, None
-    counts = [(stage, len(rx.findall(low))) for stage, rx in COURT_STAGES]
-    return sum(n for _, n in counts), next((stage for stage, n in counts if n), None)
+    return sum(word_counts(text.lower())[1:])
 
 
 def campaign_score(text: str) -> int:
@@ -398,7 +386,7 @@ def word_counts(low: str) -> tuple[int, int, int, int, int]:
     """Campaign words, then court words per stage (in :data:`COURT_STAGES` order), of lower-cased text.
 
     ``campaign_score(t) == counts[0]``, ``court_score(t) == sum(counts[1:])`` and ``court_stage(t)``
-    is the first stage counted. The counts of texts joined by a space add up when each text but the
+    is the first stage counted (:func:`stage_of`). The counts of texts joined by a space add up when each text but the
     last :func:`closes`: an article counts its sentences once and adds them up for the headline, the
     lead and the whole text.
     """

@@ -140,8 +140,6 @@ class GapGuard:
         self.next: dict[tuple[str, int], int] = {}
         self.last_seen: dict[tuple[str, int], float] = {}  # monotonic time of a record or of a steady start
         self.steady_since = time.monotonic()
-        self.refilled = 0
-        self.resumed = 0
         self._ends_reader: Any = None
         self._admin: Any = None
         self._admin_lock = asyncio.Lock()
@@ -172,7 +170,6 @@ class GapGuard:
         missed = await self._fetch(m.topic, m.partition, expected, m.offset)
         self.next[key] = m.offset + 1
         if missed:
-            self.refilled += len(missed)
             metrics.ERRORS.labels("faust", "skipped_records_refetched").inc(len(missed))
             log.warning("faust_skipped_records_refetched", topic=m.topic, partition=m.partition,
                         from_offset=expected, to_offset=m.offset, records=len(missed))
@@ -235,7 +232,6 @@ class GapGuard:
             consumer.resume_partitions({tp})
             await consumer.seek(tp, start)
             self.last_seen[key] = time.monotonic()  # give faust stall_after_s to deliver them
-            self.resumed += 1
             metrics.ERRORS.labels("faust", "stalled_partition_resumed").inc()
             log.warning("faust_stalled_partition_resumed", topic=tp.topic, partition=tp.partition,
                         from_offset=start, end_offset=end, quiet_s=round(quiet[tp], 1), **state)
