@@ -44,7 +44,7 @@ from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit
 from cashwatch.processors.dates import find_dates as _find_dates
-from cashwatch.processors.lexicon import lexicon
+from cashwatch.processors.lexicon import lexicon, word_bits
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
@@ -142,6 +142,7 @@ class _Sentence:
         return self._fresh
 
     _low: str | None = None
+    _bits: int | None = None
     _general: bool | None = None
     _when: bool | None = None
 
@@ -153,10 +154,18 @@ class _Sentence:
         return self._low
 
     @property
+    def bits(self) -> int:
+        """The lexicons :attr:`low` may match (:func:`cashwatch.processors.lexicon.word_bits`): the others
+        are not run on it."""
+        if self._bits is None:
+            self._bits = word_bits(self.low)
+        return self._bits
+
+    @property
     def general(self) -> bool:
         """About attacks in general ("a spate of raids across the county"), not one attack."""
         if self._general is None:
-            self._general = bool(_GENERAL.search(self.low))
+            self._general = C.found(_GENERAL, self.low, self.bits)
         return self._general
 
     @property
@@ -169,7 +178,7 @@ class _Sentence:
     @property
     def past(self) -> bool:
         if self._past is None:
-            self._past = bool(C.PAST.search(self.low))  # C.is_past on the cached lower-case text
+            self._past = C.found(C.PAST, self.low, self.bits)  # C.is_past on the cached lower-case text
         return self._past
 
     _counts: tuple[int, ...] | None = None
@@ -178,7 +187,7 @@ class _Sentence:
     def counts(self) -> tuple[int, ...]:
         """Campaign and court word counts (:func:`classify.word_counts`), added up by :func:`_word_counts`."""
         if self._counts is None:
-            self._counts = C.word_counts(self.low)
+            self._counts = C.word_counts(self.low, self.bits)
         return self._counts
 
     @property
@@ -201,14 +210,13 @@ class _Sentence:
 
     _hits: dict | None = None
 
-    def has(self, key: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
-        """Whether lexicon ``rx`` matches the lower-cased text; ``stems`` are words every match contains
-        (a cheap test first). Cached under ``key``."""
+    def has(self, key: str, rx: re.Pattern) -> bool:
+        """Whether lexicon ``rx`` matches the lower-cased text (:func:`classify.found`). Cached under ``key``."""
         if self._hits is None:
             self._hits = {}
         hit = self._hits.get(key)
         if hit is None:
-            hit = self._hits[key] = C.lexicon_hit(self.low, rx, stems)
+            hit = self._hits[key] = C.found(rx, self.low, self.bits)
         return hit
 
 
@@ -297,7 +305,8 @@ class Analyser:
             incidents = self._incidents(article, sentences, ctx, kind)
             if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents:
                 # only old attacks are reported: a follow-up about past attacks, not new news
-                kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences)) >= 3 else kind
+                kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences), _bits(sentences)) >= 3 \
+                    else kind
         return Analysis(article_id=article.article_id, url=article.url, source=article.source,
                         published=article.published, title=article.title, kind=kind,
                         stage=stage if kind == "court" else None, incidents=incidents)
@@ -312,7 +321,10 @@ class Analyser:
         texts.extend((s, False) for s in split_sentences(lines))
         if texts and title and not texts[0][1]:
             texts[0] = (texts[0][0], True)  # the body starts with the headline
-        return [_Sentence(i, t, C.attack_sentence(t), [], is_title) for i, (t, is_title) in enumerate(texts)]
+        out = [_Sentence(i, t, None, [], is_title) for i, (t, is_title) in enumerate(texts)]
+        for s in out:
+            s.attack = C.attack_sentence(s.text, s.bits)
+        return out
 
     # -- kind -------------------------------------------------------------------------------------
     def _kind(self, article: Article, sentences: list[_Sentence]) -> tuple[str, str | None]:
@@ -327,10 +339,10 @@ class Analyser:
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]
         if not attacks or (not strong and len(attacks) < 2):
-            body = " ".join(s.text for s in sentences)
-            if not C.names_target(body):
+            body, bits = " ".join(s.text for s in sentences), _bits(sentences)
+            if not C.names_target(body, bits):
                 return "other", None  # most news: no ATM or CIT word at all
-            if C.campaign_score(body) < 4:
+            if C.campaign_score(body, bits) < 4:
                 return "other", None
             crime = re.search(r"\b(?:crimes?|criminals?|attack\w*|raid\w*|robb\w*|thefts?|thie\w+|gangs?|heists?|"
                               r"assault\w*|burglar\w*)\b", body, re.I)
@@ -798,15 +810,23 @@ def _runs(sentences: list[_Sentence]) -> list[list[_Sentence]]:
     return runs
 
 
-def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
+def _bits(sentences: list[_Sentence]) -> int:
+    """The word bits of the sentences' lower-cased texts joined by spaces (a word lies in one sentence)."""
+    bits = 0
+    for s in sentences:
+        bits |= s.bits
+    return bits
+
+
+def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern) -> bool:
     """Whether ``rx`` matches the lower-cased texts of some sentences joined by spaces, given as their
-    :func:`_runs`: each sentence read (and remembered) on its own; ``stems`` as :meth:`_Sentence.has`."""
+    :func:`_runs`: each sentence read (and remembered) on its own."""
     for run in runs:
         if len(run) == 1:
-            if run[0].has(key, rx, stems):
+            if run[0].has(key, rx):
                 return True
         else:
-            if C.lexicon_hit(" ".join(s.low for s in run), rx, stems):
+            if C.found(rx, " ".join(s.low for s in run), _bits(run)):
                 return True
     return False
 
@@ -814,18 +834,18 @@ def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern, stems: tuple[str
 def _atm_type(sentences: list[_Sentence]) -> str | None:
     """:func:`classify.atm_type` of the sentences' text joined by spaces."""
     runs = _runs(sentences)
-    for name, kind, rx, stems in C.ATM_TYPES:
-        if _has(runs, name, rx, stems):
+    for name, kind, rx in C.ATM_TYPES:
+        if _has(runs, name, rx):
             return kind
     return None
 
 
 def _mo_tags(sentences: list[_Sentence]) -> list[str]:
     """:func:`classify.mo_tags` of the sentences' text joined by spaces."""
-    low = " ".join(s.low for s in sentences)
+    bits = _bits(sentences)
     runs = _runs(sentences)
-    return C.mo_checked([tag for tag, rx in C.MO_TAGS if any(map(low.__contains__, C.MO_KEYS[tag]))
-                         and _has(runs, "mo:" + tag, rx, C.MO_STEMS[tag])], low)
+    tags = [tag for tag, rx in C.MO_TAGS if bits & C.gate(rx) and _has(runs, "mo:" + tag, rx)]
+    return C.mo_checked(tags, " ".join(s.low for s in sentences)) if tags else tags
 
 
 def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, int], tuple[int, ...]]) -> tuple[int, ...]:
@@ -840,7 +860,7 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
             key = (run[0].index, len(run))
             counts = runs.get(key)
             if counts is None:
-                counts = runs[key] = C.word_counts(" ".join(s.low for s in run))
+                counts = runs[key] = C.word_counts(" ".join(s.low for s in run), _bits(run))
         for k, n in enumerate(counts):
             total[k] += n
     return tuple(total)

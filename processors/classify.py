@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
-from cashwatch.processors.lexicon import lexicon
+from cashwatch.processors.lexicon import found, gate, lexicon, word_bits
 
 def _rx(pattern: str) -> re.Pattern:
     """A lexicon pattern compiled for lower-cased text: case-sensitive matching of a lower-cased
@@ -181,97 +183,86 @@ class AttackSentence:
     near_miss: str | None  # the near-miss family present in the sentence, if any
 
 
-# a superset of what ATM and CIT can match, as plain lower-case stems: a fast pre-check that
-# lets most news sentences skip the lexicons
-_TARGET_GATE = lexicon(r"\b(?:atm|cash|guard|secur|g4s|loomis|brink|courier|custod|cit\b|cvit|"
-                          r"hole.in.the.wall|bank\s+machine|money|group\s*4|prosegur|vaultex|armou?r|garda)")
-
-
-def names_target(text: str) -> bool:
-    """``text`` names an ATM or cash-in-transit target at all (cheap pre-check, then the lexicons)."""
+def names_target(text: str, bits: int | None = None) -> bool:
+    """``text`` names an ATM or cash-in-transit target at all (``bits``: its lower-cased text's word bits)."""
     low = text.lower()
-    if not _TARGET_GATE.search(low):
-        return False
-    return bool(ATM.search(low) or CIT_STRONG.search(low))
+    if bits is None:
+        bits = word_bits(low)
+    return found(ATM, low, bits) or found(CIT_STRONG, low, bits)
 
 
-def _near_miss(low: str, families: tuple[str, ...]) -> str | None:
+def _near_miss(low: str, bits: int, families: tuple[str, ...]) -> str | None:
     for family in families:
-        if NEAR_MISS[family].search(low):
+        if found(NEAR_MISS[family], low, bits):
             return family
     return None
 
 
-# The type lexicons in priority order: (name, type, lexicon, stems). Every match of a lexicon
-# contains one of its stems, so a sentence without any cannot match (a fast test first).
-ATM_TYPES: tuple[tuple[str, str, re.Pattern, tuple[str, ...]], ...] = (
-    ("explosive", "atm_explosive", EXPLOSIVE,
-     ("gas", "acetylene", "explosive", "blow", "blew", "blast", "detonat", "dynamite")),
-    ("theft_whole", "atm_theft", THEFT_WHOLE,
-     ("ram", "digger", "jcb", "telehandler", "excavator", "tractor", "fork", "dumper", "shovel", "plant",
-      "rip", "drag", "tore", "torn", "wrench", "uproot", "prised", "pull", "lifted", "winched", "hole",
-      "chain", "tow", "strap")),
-    ("explosion_weak", "atm_explosive", EXPLOSION_WEAK, ("explo", "bang", "blast")),
-    ("break_in", "atm_break_in", BREAK_IN,
-     ("forc", "cut", "grinder", "broke", "cassette", "prised", "jemmied", "crowbar", "drill", "safe", "door")),
-    ("theft_generic", "atm_theft", THEFT_GENERIC, ("stole", "steal", "take", "took", "remove", "lift", "theft")),
+# The type lexicons in priority order: (name, type, lexicon).
+ATM_TYPES: tuple[tuple[str, str, re.Pattern], ...] = (
+    ("explosive", "atm_explosive", EXPLOSIVE),
+    ("theft_whole", "atm_theft", THEFT_WHOLE),
+    ("explosion_weak", "atm_explosive", EXPLOSION_WEAK),
+    ("break_in", "atm_break_in", BREAK_IN),
+    ("theft_generic", "atm_theft", THEFT_GENERIC),
 )
+
+_TARGETS = gate(ATM) | gate(CIT)  # (a sentence may name a target only if it has one of these bits)
 
 # an attack on an ATM whose method a sentence does not say
 _ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|break[- ]?ins?|burgl\w+|forced|"
                 r"damag\w*|tamper\w*|raid\w*|attack\w*|target\w*|smash\w*|rob\w*|heist)\b")
 
 
-def lexicon_hit(low: str, rx: re.Pattern, stems: tuple[str, ...]) -> bool:
-    """Whether lexicon ``rx`` matches lower-cased ``low``; ``stems`` are words every match contains,
-    looked for first (a plain substring test is far cheaper than the regex)."""
-    return any(map(low.__contains__, stems)) and rx.search(low) is not None
-
-
-def atm_type(text: str) -> str | None:
+def atm_type(text: str, bits: int | None = None) -> str | None:
     """The ATM attack type named in ``text`` by the type lexicons, or None when none applies."""
-    text = text.lower()
-    for _, kind, rx, stems in ATM_TYPES:
-        if lexicon_hit(text, rx, stems):
+    low = text.lower()
+    if bits is None:
+        bits = word_bits(low)
+    for _, kind, rx in ATM_TYPES:
+        if found(rx, low, bits):
             return kind
     return None
 
 
-def attack_sentence(sentence: str) -> AttackSentence | None:
+def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | None:
     """Whether ``sentence`` reports an attack on an ATM or on cash-in-transit staff or vehicles.
 
     ATM: an ATM word and an attack word in the same sentence, unless the sentence is about card
     fraud, fees or closures (the machine is not the target). CIT: a CIT word and a robbery word,
     unless it is about a road accident. The type comes from the type lexicons; an ATM sentence
     with no type word defaults to whole-machine theft when the machine was stolen, else break-in.
+    ``bits``: the :func:`~cashwatch.processors.lexicon.word_bits` of the sentence in lower case, if known.
     """
     low = sentence.lower()
-    if not _TARGET_GATE.search(low):
+    if bits is None:
+        bits = word_bits(low)
+    if not bits & _TARGETS:
+        return None  # most sentences: no ATM or CIT word (the cheapest test)
+    has_atm = found(ATM, low, bits)
+    if not has_atm and not found(CIT, low, bits):
         return None
-    has_atm = ATM.search(low)
-    if not has_atm and not CIT.search(low):
+    if not found(ATTACK, low, bits):
         return None
-    if not ATTACK.search(low):
-        return None
-    cit_victim = bool(CIT_STRONG.search(low)) and bool(CIT_ROBBERY.search(low))
-    if has_atm and not (cit_victim and _cit_over_atm(low)):
-        miss = _near_miss(low, ("fraud", "fees"))
+    cit_victim = found(CIT_STRONG, low, bits) and found(CIT_ROBBERY, low, bits)
+    if has_atm and not (cit_victim and _cit_over_atm(low, bits)):
+        miss = _near_miss(low, bits, ("fraud", "fees"))
         if miss:
             return None
-        kind = atm_type(sentence)
-        if kind is None and not _ATTACKED.search(low):
+        kind = atm_type(low, bits)
+        if kind is None and not found(_ATTACKED, low, bits):
             return None
         # kind None: an attack on an ATM whose method this sentence does not say
-        return AttackSentence(kind, bool(ATTACK_STRONG.search(low)), miss)
+        return AttackSentence(kind, found(ATTACK_STRONG, low, bits), miss)
     if cit_victim:
-        miss = _near_miss(low, ("accident", "fraud", "drugs", "till"))
+        miss = _near_miss(low, bits, ("accident", "fraud", "drugs", "till"))
         if miss in ("accident", "fraud", "drugs"):
             return None
-        if miss == "till" and not CIT_CREW.search(low):
+        if miss == "till" and not found(CIT_CREW, low, bits):
             return None  # a bus fare box or a shop till, not a cash-in-transit delivery
-        if not CIT_STRONG.search(low):
+        if not found(CIT_STRONG, low, bits):
             return None
-        return AttackSentence("cit_robbery", bool(ATTACK_STRONG.search(low)), miss)
+        return AttackSentence("cit_robbery", found(ATTACK_STRONG, low, bits), miss)
     return None
 
 
@@ -280,10 +271,10 @@ _CIT_PEOPLE = _rx(r"\b(?:guards?|couriers?|custodians?|crew|security\s+(?:staff|
                   r"security\s+van)\b")
 
 
-def _cit_over_atm(low: str) -> bool:
+def _cit_over_atm(low: str, bits: int) -> bool:
     """CIT staff are the victims ("guards robbed while filling the ATM"), not the machine (``low``:
-    the sentence in lower case)."""
-    return bool(_CIT_PEOPLE.search(low)) and not EXPLOSIVE.search(low) and not THEFT_WHOLE.search(low)
+    the sentence in lower case, ``bits`` its word bits)."""
+    return found(_CIT_PEOPLE, low, bits) and not found(EXPLOSIVE, low, bits) and not found(THEFT_WHOLE, low, bits)
 
 
 def is_attempted(text: str) -> bool:
@@ -292,19 +283,6 @@ def is_attempted(text: str) -> bool:
     return bool(ATTEMPTED.search(low)) and not NOT_ATTEMPTED.search(low)
 
 
-# substrings each tag's words contain: a fast test before the tag's regex
-MO_KEYS = {
-    "plant": ("digger", "jcb", "telehandler", "excavator", "tractor", "fork", "dumper", "shovel", "plant"),
-    "vehicle": ("ram", "chain", "tow", "pick", "4x4", "dragged", "pulled"),
-    "gas": ("gas", "acetylene"),
-    "explosive": ("explosive", "detonat", "dynamite"),
-    "cutting_tool": ("grinder", "cutter", "cutting", "power tool", "cut ", "drill"),
-    "firearm": ("gun", "firearm", "pistol", "shot", "fired", "rifle", "revolver"),
-    "knife": ("knife", "knives", "machete", "blade"),
-    "weapon": ("axe", "hammer", "crowbar", "bat", "bar", "weapon"),
-    "crew_assaulted": ("assault", "punch", "kick", "hit ", "beaten", "injur", "hurt", "hospital", "spray",
-                       "cs gas", "knocked", "wrestl", "pushed", "struck"),
-}
 _NOBODY_HURT = lexicon(r"\b(?:not|no-one|no\s+one|nobody|none|neither)\b[^.]{0,40}?\b(?:hurt|injured|injuries|harmed)\b|"
                        r"\bunhurt\b|\buninjured\b|\bwithout\s+injur")
 _ASSAULT = lexicon(r"\b(?:assaulted|punched|kicked|hit\s+(?:over|on|in)\s+the|beaten|sprayed|pepper\s+spray|"
@@ -315,15 +293,11 @@ _NOT_GUNSHOT = lexicon(r"\bcs\s+gas\b|\bshot\s+(?:of|at\s+the\s+title)\b")
 _GUN = lexicon(r"\b(?:guns?|firearms?|shotguns?|pistols?)\b")
 
 
-# the keys cut at their first space: every match of the tag's pattern contains one of these
-# (a tab or two spaces may stand where a key has one space), so a sentence without any cannot match
-MO_STEMS = {tag: tuple(k.split()[0] for k in keys) for tag, keys in MO_KEYS.items()}
-
-
 def mo_tags(text: str) -> list[str]:
     """Modus operandi tags named in ``text`` (in the fixed order of :data:`MO_TAGS`)."""
     low = text.lower()
-    tags = [tag for tag, rx in MO_TAGS if lexicon_hit(low, rx, MO_KEYS[tag])]
+    bits = word_bits(low)
+    tags = [tag for tag, rx in MO_TAGS if found(rx, low, bits)]
     return mo_checked(tags, low)
 
 
@@ -337,19 +311,6 @@ def mo_checked(tags: list[str], low: str) -> list[str]:
     return tags
 
 
-# plain lower-case stems every court / campaign word contains (tests/test_classify.py checks it): texts
-# without any skip the lexicons
-_COURT_STEMS = ("jail", "senten", "impris", "locked", "prison", "behind", "community", "detain", "convict", "guilt",
-                "admit", "plea", "pled", "verdict", "jury", "charge", "accuse", "appear", "court", "magistrat", "remand",
-                "trial", "extradit", "handed", "prosecut", "defendant", "denie", "indict", "bail", "arrest", "custody",
-                "suspicion", "term", "year", "given", "receiv", "serv")
-_CAMPAIGN_STEMS = ("operation", "crackdown", "initiative", "campaign", "scheme", "advi", "urg", "vigilan", "statistic",
-                   "figures", "survey", "data", "foi", "freedom", "per", "award", "partnership", "patrol", "prevent",
-                   "deter", "awareness", "bsia", "safercash", "banknote", "industry", "retailers", "businesses",
-                   "epidemic", "rise", "increase", "spate", "series", "number", "trend", "rocu", "regional", "tips",
-                   "security", "working", "each", "every", "annual", "report")
-_COURT_GATE = lexicon(r"\b(?:" + "|".join(_COURT_STEMS) + ")")
-_CAMPAIGN_GATE = lexicon(r"\b(?:" + "|".join(_CAMPAIGN_STEMS) + ")")
 STAGE_RANK = {"sentenced": 4, "convicted": 3, "charged": 2, "arrest": 1}
 
 
@@ -363,10 +324,11 @@ def court_score(text: str) -> int:
     return sum(word_counts(text.lower())[1:])
 
 
-def campaign_score(text: str) -> int:
-    """How many campaign words (operations, advice, statistics, industry) ``text`` has."""
+def campaign_score(text: str, bits: int | None = None) -> int:
+    """How many campaign words (operations, advice, statistics, industry) ``text`` has (``bits``: the
+    word bits of the text in lower case, if known)."""
     low = text.lower()
-    if not _CAMPAIGN_GATE.search(low):
+    if not (word_bits(low) if bits is None else bits) & gate(CAMPAIGN):
         return 0
     return len(CAMPAIGN.findall(low))
 
@@ -382,18 +344,23 @@ def closes(low: str) -> bool:
     return bool(low) and low[-1] in SENTENCE_CLOSERS
 
 
-def word_counts(low: str) -> tuple[int, int, int, int, int]:
+def word_counts(low: str, bits: int | None = None) -> tuple[int, int, int, int, int]:
     """Campaign words, then court words per stage (in :data:`COURT_STAGES` order), of lower-cased text.
 
     ``campaign_score(t) == counts[0]``, ``court_score(t) == sum(counts[1:])`` and ``court_stage(t)``
     is the first stage counted (:func:`stage_of`). The counts of texts joined by a space add up when each text but the
     last :func:`closes`: an article counts its sentences once and adds them up for the headline, the
-    lead and the whole text.
+    lead and the whole text. ``bits``: the word bits of ``low``, if known.
     """
-    camp = len(CAMPAIGN.findall(low))
-    if _COURT_GATE.search(low):
-        return camp, *(len(rx.findall(low)) for _, rx in COURT_STAGES)
-    return camp, 0, 0, 0, 0
+    if bits is None:
+        bits = word_bits(low)
+    if not bits & _COUNTED:
+        return 0, 0, 0, 0, 0  # most sentences
+    return (len(CAMPAIGN.findall(low)) if bits & gate(CAMPAIGN) else 0,
+            *(len(rx.findall(low)) if bits & gate(rx) else 0 for _, rx in COURT_STAGES))
+
+
+_COUNTED = gate(CAMPAIGN) | reduce(or_, (gate(rx) for _, rx in COURT_STAGES))
 
 
 def stage_of(counts: tuple[int, ...]) -> str | None:
@@ -406,7 +373,8 @@ def stage_of(counts: tuple[int, ...]) -> str | None:
 
 def is_past(sentence: str) -> bool:
     """The sentence places its event in the past relative to the news ("last year", "in 2018")."""
-    return bool(PAST.search(sentence.lower()))
+    low = sentence.lower()
+    return found(PAST, low, word_bits(low))
 
 
 def is_fresh(sentence: str) -> bool:

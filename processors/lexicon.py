@@ -8,21 +8,30 @@ what the pattern itself requires, so every match, group and span is the same as 
 
 The letters are read off the parsed pattern; a pattern this cannot read for certain (one that may
 start with any character, or match the empty string) is compiled unchanged.
+
+Word gates: most lexicons cannot match a text unless one of its words begins with one of a few
+literal beginnings ("jail", "senten", ...), read off the parsed pattern by :func:`word_starts`.
+:func:`word_bits` answers that for every gated lexicon at once from the text's words (each word's
+answer is remembered), which is far cheaper than a regex pass over the text: a lexicon whose
+:func:`gate` bit is not in a text's bits is not run on it, and its answer is the same (no match).
 """
 from __future__ import annotations
 
 import re
+from functools import reduce
+from operator import or_
 
 # the standard library's own regex parser (private, stable since Python 3.11): without it, patterns
 # are compiled as they are
 try:
     from re import _parser
-    from re._constants import (ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, CATEGORY_DIGIT, CATEGORY_SPACE, CATEGORY_WORD,
-                               IN, LITERAL, MAX_REPEAT, MAXREPEAT, MIN_REPEAT, RANGE, SUBPATTERN)
+    from re._constants import (ASSERT, ASSERT_NOT, AT, AT_BEGINNING, AT_BEGINNING_STRING, AT_BOUNDARY, BRANCH,
+                               CATEGORY, CATEGORY_DIGIT, CATEGORY_NOT_WORD, CATEGORY_SPACE, CATEGORY_WORD, IN, LITERAL,
+                               MAX_REPEAT, MAXREPEAT, MIN_REPEAT, RANGE, SUBPATTERN)
 except ImportError:  # pragma: no cover
     _parser = None
 
-__all__ = ["lexicon", "first_chars"]
+__all__ = ["lexicon", "first_chars", "word_starts", "gate", "found", "word_bits", "ALWAYS"]
 
 
 class _Unknown(Exception):
@@ -93,8 +102,173 @@ def first_chars(pattern: str, flags: int = 0) -> str | None:
 
 
 def lexicon(pattern: str, flags: int = 0) -> re.Pattern:
-    """``re.compile(pattern, flags)``, led by a look-ahead for the characters a match starts with."""
+    """``re.compile(pattern, flags)``, led by a look-ahead for the characters a match starts with, and
+    given its word gate (:func:`gate`)."""
     first = first_chars(pattern, flags)
-    if first is None:
-        return re.compile(pattern, flags)
-    return re.compile(f"(?={first})(?:{pattern})", flags)
+    rx = re.compile(pattern if first is None else f"(?={first})(?:{pattern})", flags)
+    _register(rx)
+    return rx
+
+
+# -- word gates -------------------------------------------------------------------------------------
+# Every match of ``\\b(?:jail|senten...)`` starts a word (a maximal run of ``\\w``) with "jail" or
+# "senten": a text no word of which begins so cannot match. (``\\w`` as the regex engine reads it:
+# str.isalnum() or "_".)
+
+def _word_char(code: int) -> bool:
+    ch = chr(code)
+    return ch.isalnum() or ch == "_"
+
+
+def _non_word_class(av) -> bool:
+    """A character class (``IN``) that only holds non-word characters (``[- ]``, ``\\s``)."""
+    for item, value in av:
+        if item is LITERAL:
+            if _word_char(value):
+                return False
+        elif item is CATEGORY:
+            if value not in (CATEGORY_SPACE, CATEGORY_NOT_WORD):
+                return False
+        else:  # a negated class, a range: may hold word characters
+            return False
+    return True
+
+
+# words so common that a lexicon gated by them is not worth gating by them
+_COMMON = frozenset("a an and are as at back be been by come during each for from had has have he her his in is it "
+                    "last made of on or police said since that the their they this to was were which who with year "
+                    "years".split())
+
+
+def _cost(starts: frozenset[str]) -> float:
+    """How often some word of a text begins with one of ``starts``, roughly (for choosing among gates)."""
+    return sum(1.0 if len(s) <= 2 or s in _COMMON else 1 / len(s) for s in starts)
+
+
+def _sequence(items, at: bool) -> tuple[frozenset[str] | None, bool]:
+    """(word beginnings one of which every match of the item sequence has, or None; whether the position
+    after it is a word start when a word character follows). ``at``: the same for the position before."""
+    found: list[frozenset[str]] = []
+    run: list[str] = []  # literal word characters read since a word start
+    run_ok = False
+
+    def close() -> None:
+        if run and run_ok:
+            found.append(frozenset(["".join(run)]))
+        run.clear()
+
+    for op, av in items:
+        if op is LITERAL and _word_char(av):
+            if not run:
+                run_ok = at
+            run.append(chr(av))
+            at = False
+            continue
+        close()
+        if op is LITERAL:
+            at = True  # after a non-word character
+        elif op is IN:
+            at = _non_word_class(av)
+        elif op is AT:
+            at = av is AT_BOUNDARY or av is AT_BEGINNING or av is AT_BEGINNING_STRING
+        elif op is ASSERT or op is ASSERT_NOT:
+            pass  # consumes nothing
+        elif op is SUBPATTERN:
+            if av[1] or av[2]:  # its own flags ((?i:...)): not read
+                at = False
+                continue
+            sub, at = _sequence(av[3], at)
+            if sub is not None:
+                found.append(sub)
+        elif op is BRANCH:
+            subs = [_sequence(alternative, at) for alternative in av[1]]
+            if all(sub is not None for sub, _ in subs):
+                found.append(frozenset().union(*(sub for sub, _ in subs)))
+            at = all(after for _, after in subs)
+        elif op is MAX_REPEAT or op is MIN_REPEAT:
+            low, high, body = av
+            sub, first = _sequence(body, at)
+            if low >= 1 and sub is not None:
+                found.append(sub)
+            if high is MAXREPEAT or high > 1:
+                first = first and _sequence(body, False)[1]  # later rounds start after the last
+            at = first if low >= 1 else at and first
+        else:  # any character, a back-reference, ...
+            at = False
+    close()
+    return (min(found, key=_cost) if found else None), at
+
+
+def word_starts(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """Literal beginnings such that every match of ``pattern`` has a word beginning with one of them,
+    or None when that cannot be told (case-insensitive patterns, one that may start anywhere)."""
+    if _parser is None or flags & (re.IGNORECASE | re.ASCII | re.LOCALE):  # pragma: no cover
+        return None
+    try:
+        starts, _ = _sequence(_parser.parse(pattern, flags).data, False)  # a search may begin anywhere
+    except Exception:  # pragma: no cover - a parser change: no gate
+        return None
+    return starts
+
+
+ALWAYS = 1  # the bit of lexicons without a gate: set in every text's bits
+_BITS: dict[int, int] = {}  # id of a lexicon -> its bit (a pattern's own hash reads its whole code)
+_GATED: list[re.Pattern] = []  # the lexicons of _BITS, kept alive so that their ids stay theirs
+_STARTS: dict[str, int] = {}  # word beginning -> bits of the lexicons it lets through
+_LONGEST = 0
+_WORD = re.compile(r"\w+")
+
+
+def _register(rx: re.Pattern) -> None:
+    global _LONGEST
+    starts = word_starts(rx.pattern, rx.flags)
+    if not starts or id(rx) in _BITS:
+        return
+    bit = _BITS[id(rx)] = 1 << (1 + len(_BITS))
+    _GATED.append(rx)
+    for start in starts:
+        _STARTS[start] = _STARTS.get(start, 0) | bit
+        _LONGEST = max(_LONGEST, len(start))
+    _WORDS.clear()  # answers given before this lexicon came lack its bit
+
+
+def gate(rx: re.Pattern) -> int:
+    """The bit of lexicon ``rx`` in :func:`word_bits`: :data:`ALWAYS` for a pattern without a gate (one
+    not made by :func:`lexicon`, or that may begin anywhere). Lexicons get their bits when they are
+    compiled, as the modules that hold them are imported: before any text's bits are taken."""
+    return _BITS.get(id(rx), ALWAYS)
+
+
+def found(rx: re.Pattern, text: str, bits: int) -> bool:
+    """Whether ``rx`` matches ``text``, whose :func:`word_bits` are ``bits``: a lexicon whose gate is not
+    among them cannot match, and is not run."""
+    return bool(bits & _BITS.get(id(rx), ALWAYS)) and rx.search(text) is not None
+
+
+def _token_bits(token: str) -> int:
+    bits = ALWAYS
+    for word in _WORD.findall(token):
+        for n in range(1, min(len(word), _LONGEST) + 1):
+            bits |= _STARTS.get(word[:n], 0)
+    return bits
+
+
+class _Words(dict):
+    """Whitespace-separated token -> its bits, remembered (up to a bound: news vocabulary is finite)."""
+
+    LIMIT = 200_000
+
+    def __missing__(self, token: str) -> int:
+        bits = _token_bits(token)
+        if len(self) < self.LIMIT:
+            self[token] = bits
+        return bits
+
+
+_WORDS = _Words()
+
+
+def word_bits(text: str) -> int:
+    """The bits (:func:`gate`) of every lexicon that may match ``text``: a lexicon whose bit is not set
+    cannot. (Every word lies inside one whitespace-separated token, so tokens are looked up.)"""
+    return reduce(or_, map(_WORDS.__getitem__, text.split()), ALWAYS)

@@ -161,10 +161,9 @@ def _never_reads(items, chars) -> None:
 
 def _split_lexicons():
     yield "CAMPAIGN", C.CAMPAIGN
-    yield "court gate", C._COURT_GATE
     for stage, rx in C.COURT_STAGES:
         yield stage, rx
-    for name, _, rx, _ in C.ATM_TYPES:
+    for name, _, rx in C.ATM_TYPES:
         yield name, rx
     for tag, rx in C.MO_TAGS:
         yield tag, rx
@@ -209,24 +208,22 @@ def test_word_counts_add_up_over_closed_sentences():
     "He was handed a suspended\tsentence; the others were detained  for life after a jury verdict.",
     "The men, held on suspicion of burglary, were remanded and will face trial; figures show a rise\tin raids.",
 ])
-def test_stems_are_in_every_match(text):
-    # the stems are a cheap test before each lexicon: they must be in every text the lexicon matches
+def test_word_gates_pass_every_match(text):
+    # a lexicon is only run on a text whose word bits hold its gate (processors.lexicon): every text it
+    # matches, and every phrase it matches on its own, must have them
+    from cashwatch.processors.lexicon import gate, word_bits
+
     low = text.lower()
-    for tag, rx in C.MO_TAGS:
-        if rx.search(low):
-            assert any(k in low for k in C.MO_STEMS[tag]), tag
-    for name, _, rx, stems in C.ATM_TYPES:
-        if rx.search(low):
-            assert any(k in low for k in stems), name
-    if C.CAMPAIGN.search(low):
-        assert C._CAMPAIGN_GATE.search(low)
-    for stage, rx in C.COURT_STAGES:
-        if rx.search(low):
-            assert C._COURT_GATE.search(low), stage
-        for m in rx.finditer(low):  # within the phrase itself: a sentence of its own has it
-            assert C._COURT_GATE.search(m.group()), (stage, m.group())
-    for m in C.CAMPAIGN.finditer(low):
-        assert C._CAMPAIGN_GATE.search(m.group()), m.group()
+    lexicons = [("CAMPAIGN", C.CAMPAIGN), ("PAST", C.PAST), ("ATM", C.ATM), ("CIT", C.CIT), ("ATTACK", C.ATTACK)]
+    lexicons += list(C.MO_TAGS) + list(C.COURT_STAGES) + [(name, rx) for name, _, rx in C.ATM_TYPES]
+    matched = 0
+    for name, rx in lexicons:
+        assert gate(rx) > 1, f"{name} has no gate"
+        for m in rx.finditer(low):
+            matched += 1
+            assert word_bits(low) & gate(rx), (name, text)
+            assert word_bits(m.group()) & gate(rx), (name, m.group())
+    assert matched, "the sentence should match some lexicon"
 
 
 # -- lexicon look-aheads (cashwatch.processors.lexicon) -------------------------------------------
