@@ -44,7 +44,7 @@ from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit
 from cashwatch.processors.dates import find_dates as _find_dates
-from cashwatch.processors.lexicon import lexicon, word_bits
+from cashwatch.processors.lexicon import found, gate, lexicon, word_bits
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
@@ -93,9 +93,6 @@ _SEPARATE = lexicon(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|
                     r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
                     r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
 _STRUCK = lexicon(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
-# words every match of _STRUCK / _EVENT_WORD contains: a sentence with none skips the regex
-_STRUCK_WORDS = ("struck", "targeted", "hit", "raided", "attacked", "blew", "blown")
-_EVENT_WORDS = ("raid", "attack", "theft", "robber", "break-in", "burglar", "explosion", "bombing", "blast", "heist")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
                         r"The\s+(?:attacks|raids|thefts|incidents|break-ins))\b")
@@ -155,30 +152,30 @@ class _Sentence:
 
     @property
     def bits(self) -> int:
-        """The lexicons :attr:`low` may match (:func:`cashwatch.processors.lexicon.word_bits`): the others
-        are not run on it."""
+        """The lexicons the text or :attr:`low` may match (:func:`cashwatch.processors.lexicon.word_bits`):
+        the others are not run on them."""
         if self._bits is None:
-            self._bits = word_bits(self.low)
+            self._bits = word_bits(self.text)
         return self._bits
 
     @property
     def general(self) -> bool:
         """About attacks in general ("a spate of raids across the county"), not one attack."""
         if self._general is None:
-            self._general = C.found(_GENERAL, self.low, self.bits)
+            self._general = found(_GENERAL, self.low, self.bits)
         return self._general
 
     @property
     def when(self) -> bool:
         """Says when the attack happened ("the theft happened early on Sunday")."""
         if self._when is None:
-            self._when = bool(_WHEN.search(self.text))
+            self._when = found(_WHEN, self.text, self.bits)
         return self._when
 
     @property
     def past(self) -> bool:
         if self._past is None:
-            self._past = C.found(C.PAST, self.low, self.bits)  # C.is_past on the cached lower-case text
+            self._past = found(C.PAST, self.low, self.bits)  # C.is_past on the cached lower-case text
         return self._past
 
     _counts: tuple[int, ...] | None = None
@@ -216,7 +213,7 @@ class _Sentence:
             self._hits = {}
         hit = self._hits.get(key)
         if hit is None:
-            hit = self._hits[key] = C.found(rx, self.low, self.bits)
+            hit = self._hits[key] = found(rx, self.low, self.bits)
         return hit
 
 
@@ -480,7 +477,7 @@ class Analyser:
             seen.add(place.name.lower())
             out.append((place, place.name))
             previous_end = m.end
-        for t in _STREET_TOWN.finditer(s.text):
+        for t in _STREET_TOWN.finditer(s.text) if s.bits & gate(_STREET_TOWN) else ():
             name = t.group(1)
             if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
                 continue
@@ -498,8 +495,7 @@ class Analyser:
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
-            if current is not None and (s.attack or _LIST_LEAD.match(s.text) or (
-                    any(map(s.text.__contains__, _STRUCK_WORDS)) and _STRUCK.search(s.text))):
+            if current is not None and (s.attack or _LIST_LEAD.match(s.text) or found(_STRUCK, s.text, s.bits)):
                 scenes = self._listed_scenes(s, ctx)
                 if len(scenes) >= 2:
                     # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
@@ -520,15 +516,14 @@ class Analyser:
                         current = target
                     continue
             # (cheapest tests first: a sentence's court stage costs several lexicon passes)
-            if not s.attack and current is not None and any(map(s.low.__contains__, _EVENT_WORDS)) and \
-                    _EVENT_WORD.search(s.low) and \
-                    _NEW_EVENT.search(s.low) and not s.stage:
+            if not s.attack and current is not None and found(_EVENT_WORD, s.low, s.bits) and \
+                    found(_NEW_EVENT, s.low, s.bits) and not s.stage:
                 place, area, is_scene = self._scene(s, ctx)
                 if place is not None and is_scene:
                     # "a fourth raid took place at the Co-op in Burwell": another attack of the story
                     s.attack = C.AttackSentence(None, False, None)
             if not s.attack:
-                if current is not None and s.index - current.sentences[-1].index <= 3 and _ANAPHOR.search(s.low):
+                if current is not None and s.index - current.sentences[-1].index <= 3 and found(_ANAPHOR, s.low, s.bits):
                     current.support.append(s)
                     place, area, is_scene = self._scene(s, ctx)
                     if not current.key:
@@ -547,7 +542,7 @@ class Analyser:
             target = None
             if key:
                 target = next((g for g in groups if g.key == key), None)
-                fresh_event = bool(_NEW_EVENT.search(s.low)) and bool(current and current.sentences and any(
+                fresh_event = found(_NEW_EVENT, s.low, s.bits) and bool(current and current.sentences and any(
                     x.attack.strong for x in current.sentences))
                 if target is None and current is not None and not fresh_event and (not current.key or (
                         current.place is None and current.town is None and current.area is not None
@@ -558,7 +553,7 @@ class Analyser:
                     target = current
                 if target is None and current is not None:
                     other_force = place is not None and current.place is not None and place.force != current.place.force
-                    starts_new = is_scene and (bool(_NEW_EVENT.search(s.low)) or other_force or s.past or
+                    starts_new = is_scene and (found(_NEW_EVENT, s.low, s.bits) or other_force or s.past or
                                                any(h.day for h in find_dates(s.text, article.published)))
                     if starts_new and not other_force and place is not None and current.place is not None and \
                             distance_km(place, current.place) < 15:
@@ -572,7 +567,7 @@ class Analyser:
                 if target is None:
                     target = _Incident(place, area, key=key)
                     groups.append(target)
-            elif current is not None and current.sentences and _SEPARATE.search(s.low):
+            elif current is not None and current.sentences and found(_SEPARATE, s.low, s.bits):
                 # "A short time later, a second guard was threatened outside a shop on Glen Road":
                 # another attack in the same place
                 target = _Incident(current.place, current.area, key=f"{current.key}#{len(groups)}", town=current.town)
@@ -715,7 +710,7 @@ class Analyser:
         idx = {s.index for s in own}
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own if days.previous is not None else ():
-            m = _SAME_DAY.search(s.low)
+            m = _SAME_DAY.search(s.low) if s.bits & gate(_SAME_DAY) else None
             if m and not _pick(find_dates(s.text, published)):
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
@@ -757,16 +752,16 @@ def _store(g: _Incident, town: str | None) -> str | None:
                            rf"{re.escape(town)}\b") if town else None
     first = None
     for x in own + extra:
-        found = None
-        for m in _STORE.finditer(x.text):
+        store = None
+        for m in _STORE.finditer(x.text) if x.bits & gate(_STORE) else ():
             after = x.text[m.end():m.end() + 40]
             if _STORE_ATM.match(after) or (near_town is not None and near_town.match(after)):
                 return m.group(0).removeprefix("the ").strip()
-            found = found or m
+            store = store or m
         if first is None:
             # a street in a sentence that only places the attack may be anywhere in the story (where
             # the digger was taken, where the car was found): streets come from its own sentences
-            first = found or (_STREET.search(x.text) if x in own else None)
+            first = store or (_STREET.search(x.text) if x in own and x.bits & gate(_STREET) else None)
     return first.group(0).removeprefix("the ").strip() if first else None
 
 
@@ -788,7 +783,7 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
     for x in sorted(sentences, key=lambda x: abs(x.index - start)):
         if x.past:
             continue
-        for m in _UNKNOWN_TOWN.finditer(x.text):
+        for m in _UNKNOWN_TOWN.finditer(x.text) if x.bits & gate(_UNKNOWN_TOWN) else ():
             name = m.group(1)
             if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
                 return name
@@ -826,7 +821,7 @@ def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern) -> bool:
             if run[0].has(key, rx):
                 return True
         else:
-            if C.found(rx, " ".join(s.low for s in run), _bits(run)):
+            if found(rx, " ".join(s.low for s in run), _bits(run)):
                 return True
     return False
 

@@ -58,16 +58,18 @@ def _generated(n: int, seed: int = 7):
 
 
 def _assert_gates(texts):
+    """Every gated lexicon that matches a text, or the text in lower case, has its gate in the text's bits."""
     checked = 0
     for text in texts:
         bits = word_bits(text)
         for rx in L._GATED:
-            m = rx.search(text)
-            if m is not None:
-                checked += 1
-                assert bits & gate(rx), (rx.pattern[:80], text)
-                assert word_bits(text[m.start():]) & gate(rx), (rx.pattern[:80], text)
-            assert found(rx, text, bits) is (m is not None)
+            for read in (text, text.lower()):
+                m = rx.search(read)
+                if m is not None:
+                    checked += 1
+                    assert bits & gate(rx), (rx.pattern[:80], read)
+                    assert word_bits(read[m.start():]) & gate(rx), (rx.pattern[:80], read)
+                assert found(rx, read, bits) is (m is not None)
     return checked
 
 
@@ -134,9 +136,14 @@ def test_no_word_starts_when_unsure(pattern):
         assert starts is None
 
 
-def test_case_insensitive_lexicons_are_not_gated():
-    rx = lexicon(r"\b(?:raid)\b", re.I)
-    assert gate(rx) == ALWAYS and found(rx, "RAID", word_bits("RAID"))
+@pytest.mark.parametrize("text", ["the RAID", "Raid", "raid", "ſecurity guard", "the ſecurity van", "KELVIN",
+                                  "\u212aelvin", "Ça raid", "no match here", "braid", "ＲＡＩＤ"])
+def test_case_insensitive_lexicons(text):
+    # a letter outside ASCII may match an ASCII one without case ("ſ" is "s", the Kelvin sign is "K")
+    rx = lexicon(r"\b(?:raid|security|kelvin)\b", re.I)
+    assert gate(rx) > ALWAYS
+    for read in (text, text.lower()):
+        assert found(rx, read, word_bits(text)) is (rx.search(read) is not None), read
 
 
 def test_remembered_words_are_bounded(monkeypatch):
