@@ -135,7 +135,7 @@ class _Sentence:
     @property
     def fresh(self) -> bool:
         if self._fresh is None:
-            self._fresh = bool(C.FRESH.search(self.low))  # C.is_fresh on the cached lower-case text
+            self._fresh = C.is_fresh(self.text, self.bits)
         return self._fresh
 
     _low: str | None = None
@@ -320,7 +320,8 @@ class Analyser:
             texts[0] = (texts[0][0], True)  # the body starts with the headline
         out = [_Sentence(i, t, None, [], is_title) for i, (t, is_title) in enumerate(texts)]
         for s in out:
-            s.attack = C.attack_sentence(s.text, s.bits)
+            # (most sentences of most news name no target: their word bits are not taken yet)
+            s.attack = C.attack_sentence(s.text, s.bits) if C.may_name_target(s.low) else None
         return out
 
     # -- kind -------------------------------------------------------------------------------------
@@ -336,10 +337,10 @@ class Analyser:
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]
         if not attacks or (not strong and len(attacks) < 2):
-            body, bits = " ".join(s.text for s in sentences), _bits(sentences)
-            if not C.names_target(body, bits):
+            body = " ".join(s.text for s in sentences)
+            if not C.names_target(body):
                 return "other", None  # most news: no ATM or CIT word at all
-            if C.campaign_score(body, bits) < 4:
+            if C.campaign_score(body, _bits(sentences)) < 4:
                 return "other", None
             crime = re.search(r"\b(?:crimes?|criminals?|attack\w*|raid\w*|robb\w*|thefts?|thie\w+|gangs?|heists?|"
                               r"assault\w*|burglar\w*)\b", body, re.I)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from cashwatch.processors.lexicon import found, gate, lexicon, word_bits
+from cashwatch.processors.lexicon import found, gate, lexicon, word_bits, word_starts
 
 def _rx(pattern: str) -> re.Pattern:
     """A lexicon pattern compiled for lower-cased text: case-sensitive matching of a lower-cased
@@ -167,11 +167,13 @@ PAST = _rx(r"\b(?:last\s+(?:year|month|summer|winter|spring|autumn)|earlier\s+th
                   r"was\s+(?:also\s+)?targeted\s+(?:in|last)|the\s+(?:same|previous)\s+(?:store|shop|machine|site|branch)|"
                   r"follows?\s+(?:an?|the)\s+(?:\w+\s+){0,3}(?:attack|raid|theft|incident)|comes?\s+(?:after|weeks|days|just)|"
                   r"latest\s+in\s+a)\b")
+# news-time markers: words, and a clock time ("at 3.30am"), which has no word to gate it on (is_fresh reads both)
 FRESH = _rx(r"\b(?:today|this\s+(?:morning|afternoon|evening)|tonight|last\s+night|yesterday|overnight|"
                    r"early\s+hours|in\s+the\s+early\s+hours|on\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
                    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+(?:morning|night|evening|afternoon)|"
-                   r"\d{1,2}(?:[.:]\d\d)?\s*(?:am|pm)|appeal\w*\s+for\s+(?:witnesses|information)|are\s+appealing|"
+                   r"appeal\w*\s+for\s+(?:witnesses|information)|are\s+appealing|"
                    r"police\s+were\s+called|officers\s+were\s+called|emergency\s+services)\b")
+FRESH_TIME = _rx(r"\b(?:\d{1,2}(?:[.:]\d\d)?\s*(?:am|pm))\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,10 +186,10 @@ class AttackSentence:
 
 
 def names_target(text: str, bits: int | None = None) -> bool:
-    """``text`` names an ATM or cash-in-transit target at all (``bits``: its lower-cased text's word bits)."""
+    """``text`` names an ATM or cash-in-transit target at all (``bits``: its word bits, if known)."""
     low = text.lower()
     if bits is None:
-        bits = word_bits(low)
+        return may_name_target(low) and bool(ATM.search(low) or CIT_STRONG.search(low))
     return found(ATM, low, bits) or found(CIT_STRONG, low, bits)
 
 
@@ -208,6 +210,14 @@ ATM_TYPES: tuple[tuple[str, str, re.Pattern], ...] = (
 )
 
 _TARGETS = gate(ATM) | gate(CIT)  # (a sentence may name a target only if it has one of these bits)
+# what one of the words of every ATM or CIT match begins with: a sentence that does not even contain one
+# of these names no target, and a plain substring test is cheaper than taking its word bits
+_TARGET_STARTS = tuple(sorted(set().union(*(word_starts(rx.pattern, rx.flags) for rx in (ATM, CIT)))))
+
+
+def may_name_target(low: str) -> bool:
+    """Whether lower-cased ``low`` may name an ATM or CIT target: False means it does not (most news)."""
+    return any(map(low.__contains__, _TARGET_STARTS))
 
 # an attack on an ATM whose method a sentence does not say
 _ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|break[- ]?ins?|burgl\w+|forced|"
@@ -236,9 +246,11 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
     """
     low = sentence.lower()
     if bits is None:
-        bits = word_bits(low)
+        if not may_name_target(low):
+            return None  # most sentences: no ATM or CIT word (the cheapest test)
+        bits = word_bits(sentence)
     if not bits & _TARGETS:
-        return None  # most sentences: no ATM or CIT word (the cheapest test)
+        return None
     has_atm = found(ATM, low, bits)
     if not has_atm and not found(CIT, low, bits):
         return None
@@ -377,6 +389,8 @@ def is_past(sentence: str) -> bool:
     return found(PAST, low, word_bits(low))
 
 
-def is_fresh(sentence: str) -> bool:
-    """The sentence has news-time markers ("this morning", "on Tuesday", "at 3am", an appeal)."""
-    return bool(FRESH.search(sentence.lower()))
+def is_fresh(sentence: str, bits: int | None = None) -> bool:
+    """The sentence has news-time markers ("this morning", "on Tuesday", "at 3am", an appeal). ``bits``:
+    its word bits, if known."""
+    low = sentence.lower()
+    return found(FRESH, low, word_bits(sentence) if bits is None else bits) or FRESH_TIME.search(low) is not None
