@@ -290,8 +290,8 @@ class Analyser:
     # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
         """The kind of ``article`` and the incidents it reports (none for campaign and other)."""
-        sentences = self._sentences(article)
-        kind, stage = self._kind(article, sentences)
+        sentences, starts = self._sentences(article)
+        kind, stage = self._kind(article, sentences, starts)
         incidents: list[IncidentMention] = []
         if kind in ("incident", "court"):
             # places are only needed to place incidents: scan them for relevant articles only
@@ -309,7 +309,8 @@ class Analyser:
                         stage=stage if kind == "court" else None, incidents=incidents)
 
     # -- reading ----------------------------------------------------------------------------------
-    def _sentences(self, article: Article) -> list[_Sentence]:
+    def _sentences(self, article: Article) -> tuple[list[_Sentence], tuple[str, ...]]:
+        """The article's sentences, attack sentences marked, and the :func:`classify.target_starts` of its text."""
         lines = clean_lines(article.text)
         title = (article.title or "").strip()
         texts: list[tuple[str, bool]] = []
@@ -319,24 +320,29 @@ class Analyser:
         if texts and title and not texts[0][1]:
             texts[0] = (texts[0][0], True)  # the body starts with the headline
         out = [_Sentence(i, t, None, [], is_title) for i, (t, is_title) in enumerate(texts)]
-        for s in out:
-            # (most sentences of most news name no target: their word bits are not taken yet)
-            s.attack = C.attack_sentence(s.text, s.bits) if C.may_name_target(s.low) else None
-        return out
+        # most sentences of most news name no target: their word bits are not taken yet, and only the
+        # target words' beginnings found in the whole text are looked for in each
+        starts = C.target_starts(" ".join(t for t, _ in texts).lower())
+        for s in out if starts else ():
+            s.attack = C.attack_sentence(s.text, s.bits) if C.may_name_target(s.low, starts) else None
+        return out, starts
 
     # -- kind -------------------------------------------------------------------------------------
-    def _kind(self, article: Article, sentences: list[_Sentence]) -> tuple[str, str | None]:
+    def _kind(self, article: Article, sentences: list[_Sentence], starts: tuple[str, ...]) -> tuple[str, str | None]:
         """Article kind from attack sentences plus court, campaign and near-miss vocabulary.
 
         court: the headline or first sentence names a charge, conviction or sentence, or the
         text is dense with court words, or it names an arrest/sentence and reports no fresh
         attack. campaign: ATM/CIT crime vocabulary with operation/advice/statistics words and no
         attack told as news (no news-time marker near any attack sentence). other: no attack
-        sentence, or a near miss (card fraud, fees) is the headline's subject.
+        sentence, or a near miss (card fraud, fees) is the headline's subject. ``starts``: the
+        :func:`classify.target_starts` of the text (none: no target is named).
         """
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]
         if not attacks or (not strong and len(attacks) < 2):
+            if not starts:
+                return "other", None  # most news: no ATM or CIT word at all
             body = " ".join(s.text for s in sentences)
             if not C.names_target(body):
                 return "other", None  # most news: no ATM or CIT word at all

@@ -215,9 +215,15 @@ _TARGETS = gate(ATM) | gate(CIT)  # (a sentence may name a target only if it has
 _TARGET_STARTS = tuple(sorted(set().union(*(word_starts(rx.pattern, rx.flags) for rx in (ATM, CIT)))))
 
 
-def may_name_target(low: str) -> bool:
-    """Whether lower-cased ``low`` may name an ATM or CIT target: False means it does not (most news)."""
-    return any(map(low.__contains__, _TARGET_STARTS))
+def may_name_target(low: str, starts: tuple[str, ...] = _TARGET_STARTS) -> bool:
+    """Whether lower-cased ``low`` may name an ATM or CIT target: False means it does not (most news).
+    ``starts``: the :func:`target_starts` of a text that holds ``low``, if known (fewer to look for)."""
+    return any(map(low.__contains__, starts))
+
+
+def target_starts(low: str) -> tuple[str, ...]:
+    """Those of the target words' beginnings that lower-cased ``low`` contains (none: it names no target)."""
+    return tuple(start for start in _TARGET_STARTS if start in low)
 
 # an attack on an ATM whose method a sentence does not say
 _ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|break[- ]?ins?|burgl\w+|forced|"
