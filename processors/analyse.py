@@ -823,13 +823,13 @@ def _bits(sentences: list[_Sentence]) -> int:
 def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern) -> bool:
     """Whether ``rx`` matches the lower-cased texts of some sentences joined by spaces, given as their
     :func:`_runs`: each sentence read (and remembered) on its own."""
+    bit = gate(rx)
     for run in runs:
         if len(run) == 1:
-            if run[0].has(key, rx):
+            if run[0].bits & bit and run[0].has(key, rx):  # (the bits first: most sentences lack them)
                 return True
-        else:
-            if found(rx, " ".join(s.low for s in run), _bits(run)):
-                return True
+        elif _bits(run) & bit and rx.search(" ".join(s.low for s in run)):
+            return True
     return False
 
 
