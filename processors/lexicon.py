@@ -151,13 +151,13 @@ def _cost(starts: frozenset[str]) -> float:
 def _sequence(items, at: bool) -> tuple[frozenset[str] | None, bool]:
     """(word beginnings one of which every match of the item sequence has, or None; whether the position
     after it is a word start when a word character follows). ``at``: the same for the position before."""
-    found: list[frozenset[str]] = []
+    options: list[frozenset[str]] = []  # each: beginnings one of which every match has
     run: list[str] = []  # literal word characters read since a word start
     run_ok = False
 
     def close() -> None:
         if run and run_ok:
-            found.append(frozenset(["".join(run)]))
+            options.append(frozenset(["".join(run)]))
         run.clear()
 
     for op, av in items:
@@ -182,24 +182,24 @@ def _sequence(items, at: bool) -> tuple[frozenset[str] | None, bool]:
                 continue
             sub, at = _sequence(av[3], at)
             if sub is not None:
-                found.append(sub)
+                options.append(sub)
         elif op is BRANCH:
             subs = [_sequence(alternative, at) for alternative in av[1]]
             if all(sub is not None for sub, _ in subs):
-                found.append(frozenset().union(*(sub for sub, _ in subs)))
+                options.append(frozenset().union(*(sub for sub, _ in subs)))
             at = all(after for _, after in subs)
         elif op is MAX_REPEAT or op is MIN_REPEAT:
             low, high, body = av
             sub, first = _sequence(body, at)
             if low >= 1 and sub is not None:
-                found.append(sub)
+                options.append(sub)
             if high is MAXREPEAT or high > 1:
                 first = first and _sequence(body, False)[1]  # later rounds start after the last
             at = first if low >= 1 else at and first
         else:  # any character, a back-reference, ...
             at = False
     close()
-    return (min(found, key=_cost) if found else None), at
+    return (min(options, key=_cost) if options else None), at
 
 
 def word_starts(pattern: str, flags: int = 0) -> frozenset[str] | None:

@@ -85,6 +85,23 @@ def test_gates_hold_for_written_sentences():
     assert _assert_gates(_texts(_SENTENCES)) > 30
 
 
+def test_target_words_are_found_by_their_beginnings():
+    # a sentence that contains none of the target words' beginnings is never read for an attack
+    texts = list(_texts(_SENTENCES)) + list(_generated(2000, seed=11))
+    article = " ".join(texts).lower()
+    starts = C.target_starts(article)
+    named = 0
+    for text in texts:
+        low = text.lower()
+        if C.ATM.search(low) or C.CIT.search(low):
+            named += 1
+            assert C.may_name_target(low) and C.may_name_target(low, starts), text
+        if not C.may_name_target(low, starts):
+            assert C.attack_sentence(text) is None and not C.names_target(text)
+    assert named > 100
+    assert C.target_starts("a story about the weather") == ()
+
+
 def test_gates_hold_for_generated_texts():
     assert _assert_gates(_generated(3000)) > 1000
 
