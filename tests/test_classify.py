@@ -226,56 +226,6 @@ def test_word_gates_pass_every_match(text):
     assert matched, "the sentence should match some lexicon"
 
 
-# -- lexicon look-aheads (cashwatch.processors.lexicon) -------------------------------------------
-import re  # noqa: E402
-
-from cashwatch.processors import analyse as _A  # noqa: E402
-from cashwatch.processors import dates as _D  # noqa: E402
-from cashwatch.processors import places as _P  # noqa: E402
-from cashwatch.processors.lexicon import first_chars, lexicon  # noqa: E402
-
-_TEXTS = [
-    "Thieves used a stolen digger to rip the cash machine from the wall of a Tesco Express on Mill Road, Yaxley.",
-    "A G4S guard, 52, of Leigh was robbed at knifepoint on Tuesday 3 March 2020; quote log 604 of 11/04/20.",
-    "In a separate incident the raid in Newport happened between Sunday and Monday, police said.",
-    "Two men were jailed for 12 years at Preston Crown Court after a spate of gas attacks across the county.",
-    "CASH MACHINE BLOWN UP IN VILLAGE: Det Sgt Smith said no-one was hurt. Ça va, Ångström Ōsaka!",
-    "the atm was ripped out ... ‘Appeal for witnesses’ at 3.30am — “it was struck twice” (overnight into Friday).",
-    "", " ", "x", "1", "£200", "Mr. St. Ives", "ſecurity Kelvin K ATMs",
-]
-
-
-def _guarded():
-    for module in (C, _A, _D, _P):
-        for name, value in vars(module).items():
-            if isinstance(value, re.Pattern) and value.pattern.startswith("(?=["):
-                yield f"{module.__name__}.{name}", value
-    for kind, rx in _D._PATTERNS:
-        yield f"dates.{kind}", rx
-    for tag, rx in C.MO_TAGS:
-        yield f"mo.{tag}", rx
-
-
-@pytest.mark.parametrize("name, rx", list(_guarded()))
-def test_lexicon_look_ahead_changes_no_match(name, rx):
-    plain = re.compile(rx.pattern[rx.pattern.index("(?:"):][3:-1], rx.flags)
-    assert lexicon(plain.pattern, plain.flags).pattern == rx.pattern
-    for text in _TEXTS + [t.lower() for t in _TEXTS] + [t.upper() for t in _TEXTS]:
-        assert [(m.span(), m.groups()) for m in rx.finditer(text)] == \
-            [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
-        for pos in range(0, len(text), 7):
-            assert bool(rx.match(text, pos)) == bool(plain.match(text, pos))
-
-
-def test_first_chars_only_when_certain():
-    assert first_chars(r"\b(?:ab|c[de]|(?:x\s+)?y)") == "[acxy]"
-    assert first_chars(r"\b(?:a|\d+)") == r"[a\d]"
-    assert first_chars(r"(?:a|b)?c*") is None  # may match nothing
-    assert first_chars(r"[^a]b") is None and first_chars(r".b") is None
-    assert first_chars(r"(?i:a)b") is None  # its own flags
-    assert lexicon(r"(?:a|b)?c*").pattern == r"(?:a|b)?c*"
-
-
 @pytest.mark.parametrize("text, names_cit", [
     ("the cit crew was threatened", True),
     ("guards from g4s were delivering cash", True),

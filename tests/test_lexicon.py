@@ -1,6 +1,7 @@
-"""Word gates (cashwatch.processors.lexicon): a lexicon is skipped on a text whose word bits lack its
-gate, so a gate must hold for every text the lexicon matches. Checked on hand-written sentences, on
-generated texts built from the lexicons' own words, and on the shared corpora when they are present."""
+"""cashwatch.processors.lexicon: the look-ahead for first letters must change no match, and a word gate
+must hold for every text its lexicon matches (a lexicon is skipped on a text whose word bits lack its
+gate). Checked on hand-written sentences, on generated texts built from the lexicons' own words, and on
+the shared corpora when they are present."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from cashwatch.processors import classify as C
 from cashwatch.processors import dates as D
 from cashwatch.processors import places as P
 from cashwatch.processors import lexicon as L
-from cashwatch.processors.lexicon import ALWAYS, found, gate, lexicon, word_bits, word_starts
+from cashwatch.processors.lexicon import ALWAYS, first_chars, found, gate, lexicon, word_bits, word_starts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -26,12 +27,16 @@ _SENTENCES = [
     "Two men were jailed for 12 years at Preston Crown Court after a spate of gas attacks across the county.",
     "CASH MACHINE BLOWN UP IN VILLAGE: Det Sgt Smith said no-one was hurt. Ça va, Ångström Ōsaka!",
     "the atm was ripped out ... ‘Appeal for witnesses’ at 3.30am — “it was struck twice” (overnight into Friday).",
+    "", " ", "x", "1", "£200", "Mr. St. Ives", "ſecurity Kelvin K ATMs",
+]
+# and for the word gates: words run together, hyphens, quotes, other whitespace
+_MORE = [
     "Officers urge businesses to be vigilant; figures show a rise in cash-in-transit robberies (per cent).",
     "An explosion was heard at 2am and the cashpoint was blown open; the gang fled empty-handed.",
     "The security van crew were threatened by men armed with a machete outside Lloyds Bank in Hinckley.",
     "He previously admitted conspiracy to steal and was remanded in custody until his trial next month.",
-    "", " ", "x", "1", "£200", "Mr. St. Ives", "ſecurity Kelvin K ATMs", "cash\u00a0machine\tstolen\nyesterday",
-    "(ATM)", "'raid'", "ram-raid", "ramraid", "hole-in-the-wall", "cashmachine", "re-attacked", "un-stolen",
+    "cash\u00a0machine\tstolen\nyesterday", "(ATM)", "'raid'", "ram-raid", "ramraid", "hole-in-the-wall",
+    "cashmachine", "re-attacked", "un-stolen",
 ]
 
 
@@ -82,12 +87,12 @@ def test_every_project_lexicon_that_can_be_gated_is():
 
 
 def test_gates_hold_for_written_sentences():
-    assert _assert_gates(_texts(_SENTENCES)) > 30
+    assert _assert_gates(_texts(_SENTENCES + _MORE)) > 30
 
 
 def test_target_words_are_found_by_their_beginnings():
     # a sentence that contains none of the target words' beginnings is never read for an attack
-    texts = list(_texts(_SENTENCES)) + list(_generated(2000, seed=11))
+    texts = list(_texts(_SENTENCES + _MORE)) + list(_generated(2000, seed=11))
     article = " ".join(texts).lower()
     starts = C.target_starts(article)
     named = 0
@@ -170,3 +175,35 @@ def test_remembered_words_are_bounded(monkeypatch):
     assert word_bits(text) & gate(C.ATM) and word_bits(text) & gate(C.ATTACK)
     assert len(L._WORDS) == 3  # the rest were answered without being remembered
     assert word_bits("nothing here") & gate(C.ATM) == 0
+
+
+# -- look-aheads for first letters ----------------------------------------------------------------
+def _guarded():
+    for module in (C, A, D, P):
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern) and value.pattern.startswith("(?=["):
+                yield f"{module.__name__}.{name}", value
+    for kind, rx in D._PATTERNS:
+        yield f"dates.{kind}", rx
+    for tag, rx in C.MO_TAGS:
+        yield f"mo.{tag}", rx
+
+
+@pytest.mark.parametrize("name, rx", list(_guarded()))
+def test_lexicon_look_ahead_changes_no_match(name, rx):
+    plain = re.compile(rx.pattern[rx.pattern.index("(?:"):][3:-1], rx.flags)
+    assert lexicon(plain.pattern, plain.flags).pattern == rx.pattern
+    for text in _texts(_SENTENCES):
+        assert [(m.span(), m.groups()) for m in rx.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
+        for pos in range(0, len(text), 7):
+            assert bool(rx.match(text, pos)) == bool(plain.match(text, pos))
+
+
+def test_first_chars_only_when_certain():
+    assert first_chars(r"\b(?:ab|c[de]|(?:x\s+)?y)") == "[acxy]"
+    assert first_chars(r"\b(?:a|\d+)") == r"[a\d]"
+    assert first_chars(r"(?:a|b)?c*") is None  # may match nothing
+    assert first_chars(r"[^a]b") is None and first_chars(r".b") is None
+    assert first_chars(r"(?i:a)b") is None  # its own flags
+    assert lexicon(r"(?:a|b)?c*").pattern == r"(?:a|b)?c*"
