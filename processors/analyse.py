@@ -345,7 +345,7 @@ class Analyser:
                 return "other", None  # most news: no ATM or CIT word at all
             body = " ".join(s.text for s in sentences)
             if not C.names_target(body):
-                return "other", None  # most news: no ATM or CIT word at all
+                return "other", None  # the words' beginnings only ("city", "security"), no target
             if C.campaign_score(body, _bits(sentences)) < 4:
                 return "other", None
             crime = re.search(r"\b(?:crimes?|criminals?|attack\w*|raid\w*|robb\w*|thefts?|thie\w+|gangs?|heists?|"
@@ -530,7 +530,8 @@ class Analyser:
                     # "a fourth raid took place at the Co-op in Burwell": another attack of the story
                     s.attack = C.AttackSentence(None, False, None)
             if not s.attack:
-                if current is not None and s.index - current.sentences[-1].index <= 3 and found(_ANAPHOR, s.low, s.bits):
+                if current is not None and s.index - current.sentences[-1].index <= 3 and \
+                        found(_ANAPHOR, s.low, s.bits):
                     current.support.append(s)
                     place, area, is_scene = self._scene(s, ctx)
                     if not current.key:
@@ -813,7 +814,8 @@ def _runs(sentences: list[_Sentence]) -> list[list[_Sentence]]:
 
 
 def _bits(sentences: list[_Sentence]) -> int:
-    """The word bits of the sentences' lower-cased texts joined by spaces (a word lies in one sentence)."""
+    """The word bits of the sentences' texts joined by spaces, or of their lower case (a word lies in one
+    sentence)."""
     bits = 0
     for s in sentences:
         bits |= s.bits
