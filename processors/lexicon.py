@@ -257,8 +257,9 @@ def found(rx: re.Pattern, text: str, bits: int) -> bool:
 
 
 def _token_bits(token: str) -> int:
-    """The bits of one whitespace-separated token: of its words and of its words in lower case."""
-    bits = ALWAYS
+    """The bits of one whitespace-separated token: of its words and of its words in lower case (0: none,
+    as for most words)."""
+    bits = 0
     low = token.lower()
     words = _WORD.findall(token)
     if low != token:
@@ -290,4 +291,5 @@ def word_bits(text: str) -> int:
     """The bits (:func:`gate`) of every lexicon that may match ``text`` or ``text.lower()``: a lexicon
     whose bit is not set matches neither. (Every word lies inside one whitespace-separated token, so
     tokens are looked up; a token's lower case is the lower-cased text's token.)"""
-    return reduce(or_, map(_WORDS.__getitem__, text.split()), ALWAYS)
+    # (most tokens have no bits: they are dropped before the ORs)
+    return reduce(or_, filter(None, map(_WORDS.__getitem__, text.split())), ALWAYS)
