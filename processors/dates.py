@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cashwatch.processors.lexicon import lexicon
+from cashwatch.processors.lexicon import gate, lexicon, word_bits
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -47,20 +47,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("yesterday", lexicon(r"\b(?:yesterday|last\s+night)\b")),
     ("weekday", lexicon(rf"\b(?P<last>last\s+)?{_WD}(?:'s)?\b")),
 ]
-# words every match of each pattern contains: a text without any skips the pattern (most sentences
-# name no month, range or weekday)
-_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_STEMS = {
-    "numeric": ("/", "."),
-    "dmy": _MONTH_STEMS,
-    "mdy": _MONTH_STEMS,
-    "range": ("between", "from"),
-    "overnight": ("overnight",),
-    "today": ("today", "this", "tonight"),
-    "yesterday": ("yesterday", "last"),
-    "weekday": ("day",),
-}
 # the patterns whose every match holds a digit (a day of the month): a text without any skips them
+# (the others are skipped by their word gates: most sentences name no month, range or weekday)
 _DIGIT_KINDS = frozenset({"numeric", "dmy", "mdy"})
 # "(last) Tuesday week", "every Monday", "on Mondays" are not a day.
 _WD_NOT_DAY = re.compile(r"^(?:s\b|\s+week\b|\s+to\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)", re.I)
@@ -113,6 +101,7 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
     if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     orig, text = text, low  # the patterns are lower-case: matching lower-cased text is much faster than re.I
+    bits = word_bits(orig)  # (they also serve the lower case: lexicon.word_bits)
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
 
@@ -122,7 +111,7 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
     for kind, rx in _PATTERNS:
         if kind in _DIGIT_KINDS and not digit:
             continue
-        if not any(map(text.__contains__, _STEMS[kind])):
+        if not bits & gate(rx):
             continue
         for m in rx.finditer(text):
             s, e = m.span()
