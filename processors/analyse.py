@@ -848,7 +848,7 @@ def _mo_tags(sentences: list[_Sentence]) -> list[str]:
     """:func:`classify.mo_tags` of the sentences' text joined by spaces."""
     bits = _bits(sentences)
     runs = _runs(sentences)
-    tags = [tag for tag, rx in C.MO_TAGS if bits & C.gate(rx) and _has(runs, "mo:" + tag, rx)]
+    tags = [tag for tag, rx in C.MO_TAGS if bits & gate(rx) and _has(runs, "mo:" + tag, rx)]
     return C.mo_checked(tags, " ".join(s.low for s in sentences)) if tags else tags
 
 
