@@ -86,13 +86,16 @@ def _first(items) -> tuple[set, bool]:
     return chars, True
 
 
-def first_chars(pattern: str, flags: int = 0) -> str | None:
-    """A character class (``[...]``) holding the first character of every match of ``pattern``, or
-    None when it cannot be told."""
-    if _parser is None:  # pragma: no cover
+def _parse(pattern: str, flags: int):
+    """The parsed pattern's items, or None without the parser."""
+    return _parser.parse(pattern, flags).data if _parser is not None else None
+
+
+def _first_class(items) -> str | None:
+    if items is None:  # pragma: no cover
         return None
     try:
-        chars, empty = _first(_parser.parse(pattern, flags).data)
+        chars, empty = _first(items)
     except _Unknown:
         return None
     if empty or not chars:
@@ -101,12 +104,19 @@ def first_chars(pattern: str, flags: int = 0) -> str | None:
     return "[" + "".join(map(re.escape, letters)) + "".join(sorted(c for c in chars if isinstance(c, str))) + "]"
 
 
+def first_chars(pattern: str, flags: int = 0) -> str | None:
+    """A character class (``[...]``) holding the first character of every match of ``pattern``, or
+    None when it cannot be told."""
+    return _first_class(_parse(pattern, flags))
+
+
 def lexicon(pattern: str, flags: int = 0) -> re.Pattern:
     """``re.compile(pattern, flags)``, led by a look-ahead for the characters a match starts with, and
-    given its word gate (:func:`gate`)."""
-    first = first_chars(pattern, flags)
+    given its word gate (:func:`gate`). (The pattern is parsed once for both.)"""
+    items = _parse(pattern, flags)
+    first = _first_class(items)
     rx = re.compile(pattern if first is None else f"(?={first})(?:{pattern})", flags)
-    _register(rx)
+    _register(rx, _word_starts(items, flags))
     return rx
 
 
@@ -206,10 +216,14 @@ def word_starts(pattern: str, flags: int = 0) -> frozenset[str] | None:
     """Literal beginnings such that every match of ``pattern`` has a word beginning with one of them,
     or None when that cannot be told (a pattern that may start anywhere). A case-insensitive pattern's
     beginnings are given in lower case (and must be ASCII: "K" also matches the Kelvin sign)."""
-    if _parser is None or flags & (re.ASCII | re.LOCALE):  # pragma: no cover
+    return _word_starts(_parse(pattern, flags), flags)
+
+
+def _word_starts(items, flags: int) -> frozenset[str] | None:
+    if items is None or flags & (re.ASCII | re.LOCALE):  # pragma: no cover
         return None
     try:
-        starts, _ = _sequence(_parser.parse(pattern, flags).data, False)  # a search may begin anywhere
+        starts, _ = _sequence(items, False)  # a search may begin anywhere
     except Exception:  # pragma: no cover - a parser change: no gate
         return None
     if starts and flags & re.IGNORECASE:
@@ -228,9 +242,8 @@ _LONGEST = 0
 _WORD = re.compile(r"\w+")
 
 
-def _register(rx: re.Pattern) -> None:
+def _register(rx: re.Pattern, starts: frozenset[str] | None) -> None:
     global _LONGEST, _CASELESS
-    starts = word_starts(rx.pattern, rx.flags)
     if not starts or id(rx) in _BITS:
         return
     bit = _BITS[id(rx)] = 1 << (1 + len(_BITS))
