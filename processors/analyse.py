@@ -37,13 +37,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 
 from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
-from cashwatch.processors.dates import DateHit
-from cashwatch.processors.dates import find_dates as _find_dates
+from cashwatch.processors.dates import DateHit, find_dates
 from cashwatch.processors.lexicon import found, gate, lexicon, word_bits
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
@@ -206,6 +204,17 @@ class _Sentence:
         return self._closed
 
     _hits: dict | None = None
+    _dates: dict | None = None
+
+    def dates(self, published: date | None) -> tuple[DateHit, ...]:
+        """:func:`cashwatch.processors.dates.find_dates` of the text against ``published``, remembered:
+        an article asks about a sentence often."""
+        if self._dates is None:
+            self._dates = {}
+        hits = self._dates.get(published)
+        if hits is None:
+            hits = self._dates[published] = tuple(find_dates(self.text, published, self.bits))
+        return hits
 
     def has(self, key: str, rx: re.Pattern) -> bool:
         """Whether lexicon ``rx`` matches the lower-cased text (:func:`classify.found`). Cached under ``key``."""
@@ -562,7 +571,7 @@ class Analyser:
                 if target is None and current is not None:
                     other_force = place is not None and current.place is not None and place.force != current.place.force
                     starts_new = is_scene and (found(_NEW_EVENT, s.low, s.bits) or other_force or s.past or
-                                               any(h.day for h in find_dates(s.text, article.published)))
+                                               any(h.day for h in s.dates(article.published)))
                     if starts_new and not other_force and place is not None and current.place is not None and \
                             distance_km(place, current.place) < 15:
                         starts_new = False  # "Garforth ... Leeds": a suburb and its city are one scene
@@ -719,7 +728,7 @@ class Analyser:
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own if days.previous is not None else ():
             m = _SAME_DAY.search(s.low) if s.bits & gate(_SAME_DAY) else None
-            if m and not _pick(find_dates(s.text, published)):
+            if m and not _pick(s.dates(published)):
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
@@ -728,7 +737,7 @@ class Analyser:
         for group in (own, near):
             # "The theft happened early on Sunday" says when; a caption's or video's date may not
             for s in sorted(group, key=lambda x: (not x.when, x.index)):
-                hits = find_dates(s.text, published)
+                hits = s.dates(published)
                 day = _pick(hits)
                 if day is not None:
                     if published and day > published + timedelta(days=1):
@@ -737,7 +746,7 @@ class Analyser:
                     return day, old
         if kind == "incident" and published is not None:
             for s in sentences[:3]:
-                day = _pick(find_dates(s.text, published))
+                day = _pick(s.dates(published))
                 if day is not None and day <= published:
                     return day, False
             return published, False
@@ -870,16 +879,10 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
     return tuple(total)
 
 
-@lru_cache(maxsize=4096)
-def find_dates(text: str, published: date | None) -> tuple[DateHit, ...]:
-    """:func:`cashwatch.processors.dates.find_dates`, memoised: an article asks about a sentence often."""
-    return tuple(_find_dates(text, published))
-
-
 def _dateline(sentences: list[_Sentence]) -> date | None:
     """A full date with its year near the top (a byline or caption date): stands in for publication."""
     for s in sentences[:8]:
-        for hit in find_dates(s.text, None):
+        for hit in s.dates(None):
             if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric"):
                 return hit.day
     return None
@@ -901,7 +904,7 @@ def _reference_anchor(sentences: list[_Sentence]) -> date | None:
     return None
 
 
-def _pick(hits: list[DateHit]) -> date | None:
+def _pick(hits: tuple[DateHit, ...]) -> date | None:
     """Explicit dates beat weekdays, which beat today/yesterday (``yesterday (October 31)``)."""
     order = {"numeric": 0, "dmy": 0, "mdy": 0, "range": 1, "overnight": 1, "weekday": 2, "yesterday": 3, "today": 3}
     fixed = sorted((h for h in hits if h.day is not None), key=lambda h: order[h.kind])

@@ -92,8 +92,9 @@ def _weekday_on_or_before(wd: int, published: date | None, strictly_before: bool
     return published - timedelta(days=delta)
 
 
-def find_dates(text: str, published: date | None) -> list[DateHit]:
-    """Every date expression in ``text``, in order, with the day it fixes (see module docstring)."""
+def find_dates(text: str, published: date | None, bits: int | None = None) -> list[DateHit]:
+    """Every date expression in ``text``, in order, with the day it fixes (see module docstring).
+    ``bits``: the :func:`~cashwatch.processors.lexicon.word_bits` of ``text``, if known."""
     low = text.lower()
     digit = _DIGIT.search(text) is not None
     if not (digit or "day" in low or "night" in low or "this " in low):
@@ -101,7 +102,8 @@ def find_dates(text: str, published: date | None) -> list[DateHit]:
     if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     orig, text = text, low  # the patterns are lower-case: matching lower-cased text is much faster than re.I
-    bits = word_bits(orig)  # (they also serve the lower case: lexicon.word_bits)
+    if bits is None:
+        bits = word_bits(orig)  # (they also serve the lower case: lexicon.word_bits)
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
 
