@@ -700,7 +700,7 @@ class Analyser:
         # with one attack in the article, every sentence about it may tell how it was done
         mo = _mo_tags(story if single else g.sentences)
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
-        attempt_text = " ".join([text] + [s.text for s in following])
+        attempted = C.is_attempted(" ".join([text] + [s.text for s in following]), _bits(g.sentences + following))
         day, dated_old = self._date(g, sentences, article, kind, days)
         past = any(s.past for s in g.sentences if not s.is_title) and not any(
             s.fresh and not s.past for s in g.sentences)
@@ -709,7 +709,7 @@ class Analyser:
         confidence = 0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) + \
             (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0)
         store = _store(g, town)
-        return IncidentMention(type=itype, attempted=C.is_attempted(attempt_text), town=town, force=force,
+        return IncidentMention(type=itype, attempted=attempted, town=town, force=force,
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
                                mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)

@@ -295,10 +295,13 @@ def _cit_over_atm(low: str, bits: int) -> bool:
     return found(_CIT_PEOPLE, low, bits) and not found(EXPLOSIVE, low, bits) and not found(THEFT_WHOLE, low, bits)
 
 
-def is_attempted(text: str) -> bool:
-    """Nothing was taken: an attempt, a failure, fled empty-handed, disturbed, box dropped."""
+def is_attempted(text: str, bits: int | None = None) -> bool:
+    """Nothing was taken: an attempt, a failure, fled empty-handed, disturbed, box dropped. ``bits``: the
+    word bits of ``text``, if known."""
     low = text.lower()
-    return bool(ATTEMPTED.search(low)) and not NOT_ATTEMPTED.search(low)
+    if bits is None:
+        bits = word_bits(text)
+    return found(ATTEMPTED, low, bits) and not found(NOT_ATTEMPTED, low, bits)
 
 
 _NOBODY_HURT = lexicon(r"\b(?:not|no-one|no\s+one|nobody|none|neither)\b[^.]{0,40}?\b(?:hurt|injured|injuries|harmed)\b|"

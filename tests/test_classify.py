@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cashwatch.processors import classify as C
+from cashwatch.processors.lexicon import word_bits
 
 
 @pytest.mark.parametrize("sentence, expected", [
@@ -55,6 +56,8 @@ def test_near_misses_are_not_attacks(sentence):
 ])
 def test_attempted(text, attempted):
     assert C.is_attempted(text) is attempted
+    # given the text's word bits (as the analyser does for an incident's sentences), the same answer
+    assert C.is_attempted(text, word_bits(text)) is attempted
 
 
 @pytest.mark.parametrize("text, tag", [
