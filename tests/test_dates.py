@@ -7,6 +7,7 @@ import pytest
 
 from cashwatch.processors import dates as D
 from cashwatch.processors.dates import find_dates, resolve_date
+from cashwatch.processors.lexicon import word_bits
 
 WED = date(2022, 6, 15)  # a Wednesday
 
@@ -46,6 +47,13 @@ def test_weekday_without_published_date_is_unfixed():
     hits = find_dates("The raid happened on Tuesday.", None)
     assert [h.kind for h in hits] == ["weekday"]
     assert hits[0].day is None
+
+
+def test_word_bits_given_or_taken_give_the_same_dates():
+    # the analyser lends find_dates the word bits it already took for a sentence
+    text = "Between Sunday night and Monday, and again at 2am on 3 March, the machine was hit."
+    assert find_dates(text, WED, word_bits(text)) == find_dates(text, WED)
+    assert [h.kind for h in find_dates(text, WED)] == ["range", "dmy"]
 
 
 def test_explicit_year_needs_no_published_date():
