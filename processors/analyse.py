@@ -299,8 +299,14 @@ class Analyser:
     # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
         """The kind of ``article`` and the incidents it reports (none for campaign and other)."""
-        sentences, starts = self._sentences(article)
-        kind, stage = self._kind(article, sentences, starts)
+        # the target words' beginnings ("atm", "cash", "guard") in the raw headline and body. Reading only drops
+        # lines and whitespace, so its sentences hold no others: an article without any names no target and
+        # is "other" without being read (much general news); one with some looks for just those in each sentence
+        starts = C.target_starts(f"{article.title or ''}\n{article.text}".lower())
+        if not starts:
+            return self._result(article, "other", None, [])
+        sentences = self._sentences(article, starts)
+        kind, stage = self._kind(article, sentences)
         incidents: list[IncidentMention] = []
         if kind in ("incident", "court"):
             # places are only needed to place incidents: scan them for relevant articles only
@@ -313,13 +319,19 @@ class Analyser:
                 # only old attacks are reported: a follow-up about past attacks, not new news
                 kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences), _bits(sentences)) >= 3 \
                     else kind
+        return self._result(article, kind, stage, incidents)
+
+    @staticmethod
+    def _result(article: Article, kind: str, stage: str | None, incidents: list[IncidentMention]) -> Analysis:
         return Analysis(article_id=article.article_id, url=article.url, source=article.source,
                         published=article.published, title=article.title, kind=kind,
                         stage=stage if kind == "court" else None, incidents=incidents)
 
     # -- reading ----------------------------------------------------------------------------------
-    def _sentences(self, article: Article) -> tuple[list[_Sentence], tuple[str, ...]]:
-        """The article's sentences, attack sentences marked, and the :func:`classify.target_starts` of its text."""
+    def _sentences(self, article: Article, starts: tuple[str, ...]) -> list[_Sentence]:
+        """The article's sentences, attack sentences marked. ``starts``: the :func:`classify.target_starts` of
+        its raw headline and body, looked for in each sentence (most sentences hold none: their word bits
+        are not taken yet). Some may be only in the lines reading drops; they are found in no sentence."""
         lines = clean_lines(article.text)
         title = (article.title or "").strip()
         texts: list[tuple[str, bool]] = []
@@ -329,29 +341,23 @@ class Analyser:
         if texts and title and not texts[0][1]:
             texts[0] = (texts[0][0], True)  # the body starts with the headline
         out = [_Sentence(i, t, None, [], is_title) for i, (t, is_title) in enumerate(texts)]
-        # most sentences of most news name no target: their word bits are not taken yet, and only the
-        # target words' beginnings found in the whole text are looked for in each
-        starts = C.target_starts(" ".join(t for t, _ in texts).lower())
-        for s in out if starts else ():
+        for s in out:
             s.attack = C.attack_sentence(s.text, s.bits) if C.may_name_target(s.low, starts) else None
-        return out, starts
+        return out
 
     # -- kind -------------------------------------------------------------------------------------
-    def _kind(self, article: Article, sentences: list[_Sentence], starts: tuple[str, ...]) -> tuple[str, str | None]:
+    def _kind(self, article: Article, sentences: list[_Sentence]) -> tuple[str, str | None]:
         """Article kind from attack sentences plus court, campaign and near-miss vocabulary.
 
         court: the headline or first sentence names a charge, conviction or sentence, or the
         text is dense with court words, or it names an arrest/sentence and reports no fresh
         attack. campaign: ATM/CIT crime vocabulary with operation/advice/statistics words and no
         attack told as news (no news-time marker near any attack sentence). other: no attack
-        sentence, or a near miss (card fraud, fees) is the headline's subject. ``starts``: the
-        :func:`classify.target_starts` of the text (none: no target is named).
+        sentence, or a near miss (card fraud, fees) is the headline's subject.
         """
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]
         if not attacks or (not strong and len(attacks) < 2):
-            if not starts:
-                return "other", None  # most news: no ATM or CIT word at all
             body = " ".join(s.text for s in sentences)
             if not C.names_target(body):
                 return "other", None  # the words' beginnings only ("city", "security"), no target

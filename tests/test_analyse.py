@@ -114,6 +114,21 @@ def test_read_more_lines_are_not_the_story(analyser):
     assert a.kind == "other" and a.incidents == []
 
 
+def test_target_word_in_the_headline_alone_is_read(analyser):
+    # the analyser looks for the target words in the headline and body before reading either
+    a = analyser.analyse(art("Thieves struck overnight and escaped in a van.\n"
+                             "Greater Manchester Police are appealing for witnesses.",
+                             title="Cash machine ripped from shop wall in Wigan"))
+    assert a.kind == "incident"
+    assert [(i.type, i.force, i.town) for i in a.incidents] == [("atm_theft", "greater-manchester", "Wigan")]
+
+
+def test_words_that_only_contain_a_target_word_are_other(analyser):
+    a = analyser.analyse(art("The whole city welcomed the new treatment centre, and citizens were excited.",
+                             title="City centre plans approved"))
+    assert a.kind == "other" and a.incidents == []
+
+
 def test_clean_lines_drops_boilerplate_and_repeats():
     lines = clean_lines("Caption of a photo\nCaption of a photo\nRead more: Another story\nThe story.")
     assert lines == ["Caption of a photo", "The story."]
