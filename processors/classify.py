@@ -222,8 +222,16 @@ def may_name_target(low: str, starts: tuple[str, ...] = _TARGET_STARTS) -> bool:
 
 
 def target_starts(low: str) -> tuple[str, ...]:
-    """Those of the target words' beginnings that lower-cased ``low`` contains (none: it names no target)."""
-    return tuple(start for start in _TARGET_STARTS if start in low)
+    """Those of the target words' beginnings that begin a word of lower-cased ``low`` (none: it names no
+    target; "city", "whole" or "treatment" alone name none)."""
+    out = []
+    for start in _TARGET_STARTS:
+        at = low.find(start)
+        while at > 0 and (low[at - 1].isalnum() or low[at - 1] == "_"):  # inside a word (regex \w)
+            at = low.find(start, at + 1)
+        if at >= 0:
+            out.append(start)
+    return tuple(out)
 
 # an attack on an ATM whose method a sentence does not say
 _ATTACKED = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|bro(?:ke|ken)|break[- ]?ins?|burgl\w+|forced|"

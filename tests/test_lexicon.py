@@ -98,13 +98,19 @@ def test_target_words_are_found_by_their_beginnings():
     named = 0
     for text in texts:
         low = text.lower()
-        if C.ATM.search(low) or C.CIT.search(low):
+        if C.ATM.search(low) or C.CIT.search(low) or C.CIT_STRONG.search(low):
             named += 1
             assert C.may_name_target(low) and C.may_name_target(low, starts), text
+            assert C.target_starts(low), text  # (the analyser reads no article without one)
         if not C.may_name_target(low, starts):
             assert C.attack_sentence(text) is None and not C.names_target(text)
     assert named > 100
     assert C.target_starts("a story about the weather") == ()
+    # a beginning counts where it begins a word: after a space, punctuation or at the very start
+    assert C.target_starts("the whole treatment was unbanked and excited") == ()
+    assert C.target_starts("the city's citizens") == ("cit",)  # a beginning only: "CIT" is a whole word
+    assert C.target_starts("atm-like (cash) 'money'") == ("atm", "cash", "money")
+    assert C.target_starts("an ex-security man, x_guard") == ("security",)  # "_" is a word character
 
 
 def test_gates_hold_for_generated_texts():
