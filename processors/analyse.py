@@ -358,16 +358,18 @@ class Analyser:
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]
         if not attacks or (not strong and len(attacks) < 2):
-            body = " ".join(s.text for s in sentences)
-            if not C.names_target(body):
+            # (classify.names_target of the text, sentence by sentence: most name no target)
+            runs = _runs(sentences)
+            if not (_has(runs, "atm", C.ATM) or _has(runs, "cit_strong", C.CIT_STRONG)):
                 return "other", None  # the words' beginnings only ("city", "security"), no target
+            body = " ".join(s.text for s in sentences)
             if C.campaign_score(body, _bits(sentences)) < 4:
                 return "other", None
             crime = re.search(r"\b(?:crimes?|criminals?|attack\w*|raid\w*|robb\w*|thefts?|thie\w+|gangs?|heists?|"
                               r"assault\w*|burglar\w*)\b", body, re.I)
             low = body.lower()
             misses = sum(len(C.NEAR_MISS[f].findall(low)) for f in ("fraud", "fees"))
-            if (C.ATM.search(low) or C.CIT_STRONG.search(low)) and crime and misses < 3:
+            if crime and misses < 3:
                 return "campaign", None
             return "other", None
         # campaign and court words of the whole text, its first two and first four sentences:
@@ -815,7 +817,7 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
 
 def _runs(sentences: list[_Sentence]) -> list[list[_Sentence]]:
     """``sentences`` in runs to read together: a sentence that does not :func:`classify.closes` runs
-    on into the next, since a lexicon phrase may span them. A match of the campaign, court,
+    on into the next, since a lexicon phrase may span them. A match of the target, campaign, court,
     attack-type or modus operandi lexicons in the sentences joined by spaces lies in one run."""
     runs: list[list[_Sentence]] = []
     joined = False  # whether the last sentence runs on into the next

@@ -362,9 +362,9 @@ def campaign_score(text: str, bits: int | None = None) -> int:
     return len(CAMPAIGN.findall(low))
 
 
-# what ends most sentences, and no word of the campaign, court, attack-type or modus operandi
-# lexicons contains (tests/test_classify.py checks it): a match of those lexicons in sentences
-# joined by spaces lies within one sentence when the earlier sentence ends with one of these
+# what ends most sentences, and no word of the target (ATM, CIT_STRONG), campaign, court, attack-type or
+# modus operandi lexicons contains (tests/test_classify.py checks it): a match of those lexicons in
+# sentences joined by spaces lies within one sentence when the earlier sentence ends with one of these
 SENTENCE_CLOSERS = frozenset(".!?:)\"'”’")
 
 

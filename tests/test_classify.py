@@ -163,6 +163,8 @@ def _never_reads(items, chars) -> None:
 
 
 def _split_lexicons():
+    yield "ATM", C.ATM  # (the target words: an article with no attack sentence is read for them sentence by sentence)
+    yield "CIT_STRONG", C.CIT_STRONG
     yield "CAMPAIGN", C.CAMPAIGN
     for stage, rx in C.COURT_STAGES:
         yield stage, rx
