@@ -765,6 +765,29 @@ _STORE_ATM = re.compile(r"^[\w'’-]*\s*(?:store\s+|shop\s+|branch\s+|garage\s+|
                         r"cash[- ]?point|cash\s+dispenser)", re.I)
 
 
+# what leads from a store's name to its town: "Tesco Express in Hinckley", "a Co-op store in nearby Barwell"
+_TOWN_LEAD = re.compile(r"\s+(?:store\s+|shop\s+|branch\s+|supermarket\s+)?(?:in|at)\s+(nearby\s+)?")
+
+
+def _names_town(after: str, town: str) -> bool:
+    """Whether ``after`` (the text after a store's name) begins with :data:`_TOWN_LEAD` and the word(s)
+    ``town``: as ``re.match(_TOWN_LEAD.pattern + re.escape(town) + r"\b", after)``, without compiling a
+    pattern for every town (a fifth of a millisecond each)."""
+    lead = _TOWN_LEAD.match(after)
+    if lead is None:
+        return False
+    # the lead's "nearby" may also be the town's own first word: both readings, as the regex would try
+    return any(after.startswith(town, at) and _boundary(after, at + len(town))
+               for at in ((lead.end(), lead.start(1)) if lead.start(1) >= 0 else (lead.end(),)))
+
+
+def _boundary(text: str, at: int) -> bool:
+    """Whether ``at`` is a word boundary of ``text`` (regex ``\b``: a word character on one side only)."""
+    def word(k: int) -> bool:
+        return 0 <= k < len(text) and (text[k].isalnum() or text[k] == "_")
+    return word(at - 1) != word(at)
+
+
 def _store(g: _Incident, town: str | None) -> str | None:
     """The shop, bank or street of the scene. A store named with the machine ("a Co-op ATM") or with
     the scene's town ("a Tesco Express in Hinckley") beats the first one named in the incident's own
@@ -773,14 +796,12 @@ def _store(g: _Incident, town: str | None) -> str | None:
     own = sorted(g.sentences, key=lambda x: x.index)
     extra = sorted({id(x): x for x in g.support + ([g.scene] if g.scene else []) if x not in g.sentences}.values(),
                    key=lambda x: x.index)
-    near_town = re.compile(rf"^\s+(?:store\s+|shop\s+|branch\s+|supermarket\s+)?(?:in|at)\s+(?:nearby\s+)?"
-                           rf"{re.escape(town)}\b") if town else None
     first = None
     for x in own + extra:
         store = None
         for m in _STORE.finditer(x.text) if x.bits & gate(_STORE) else ():
             after = x.text[m.end():m.end() + 40]
-            if _STORE_ATM.match(after) or (near_town is not None and near_town.match(after)):
+            if _STORE_ATM.match(after) or (town and _names_town(after, town)):
                 return m.group(0).removeprefix("the ").strip()
             store = store or m
         if first is None:
