@@ -238,12 +238,12 @@ _BITS: dict[int, int] = {}  # id of a lexicon -> its bit (a pattern's own hash r
 _GATED: list[re.Pattern] = []  # the lexicons of _BITS, kept alive so that their ids stay theirs
 _STARTS: dict[str, int] = {}  # word beginning -> bits of the lexicons it lets through
 _CASELESS = 0  # bits of the case-insensitive lexicons
-_LONGEST = 0
+_HEADS: set[str] = set()  # every beginning of a word beginning in _STARTS ("j", "ja", "jai", "jail")
 _WORD = re.compile(r"\w+")
 
 
 def _register(rx: re.Pattern, starts: frozenset[str] | None) -> None:
-    global _LONGEST, _CASELESS
+    global _CASELESS
     if not starts or id(rx) in _BITS:
         return
     bit = _BITS[id(rx)] = 1 << (1 + len(_BITS))
@@ -252,7 +252,7 @@ def _register(rx: re.Pattern, starts: frozenset[str] | None) -> None:
         _CASELESS |= bit
     for start in starts:
         _STARTS[start] = _STARTS.get(start, 0) | bit
-        _LONGEST = max(_LONGEST, len(start))
+        _HEADS.update(start[:n] for n in range(1, len(start) + 1))
     _WORDS.clear()  # answers given before this lexicon came lack its bit
 
 
@@ -280,8 +280,11 @@ def _token_bits(token: str) -> int:
     if not token.isascii() and any(not c.isascii() and (c.isalnum() or c == "_") for c in token):
         bits |= _CASELESS  # a letter outside ASCII may match an ASCII one without case ("ſ", "K")
     for word in words:
-        for n in range(1, min(len(word), _LONGEST) + 1):
-            bits |= _STARTS.get(word[:n], 0)
+        for n in range(1, len(word) + 1):
+            head = word[:n]
+            if head not in _HEADS:
+                break  # no longer beginning of this word is a word beginning either
+            bits |= _STARTS.get(head, 0)
     return bits
 
 
