@@ -16,7 +16,9 @@ with navigation, related links and a cookie banner.
     /work/venv/bin/python bench/bench_analyse.py [--n 5000] [--rounds 3]
 
 CPU time (``time.process_time``) per article; each stream runs ``--rounds`` times and the fastest
-round counts, since other processes sharing the core slow some rounds down.
+round counts, since other processes sharing the core slow some rounds down. The repeated stream
+reads words it has seen before; a first reading of each on-topic article (after general news, once)
+shows what words new to the process add (their word bits are worked out once, then remembered).
 """
 from __future__ import annotations
 
@@ -118,10 +120,26 @@ def main() -> None:
             cpu = min(cpu, time.process_time() - t0)
         return len(articles) / cpu, cpu / len(articles) * 1000
 
-    on_rate, on_ms = rate(_articles(args.n))
-    general = _general(args.n)
+    on_topic, general = _articles(args.n), _general(args.n)
+    # a first reading: the on-topic articles once each, by an analyser that has read general news but not
+    # them (their names and numbers are new words: the word-bit memo learns them as a live stream does)
+    from cashwatch.processors import lexicon
+
+    seen: set[str] = set()
+    distinct = [a for a in on_topic if not (a.text in seen or seen.add(a.text))]
+    first_ms = float("inf")
+    for _ in range(max(1, args.rounds)):
+        lexicon._WORDS.clear()  # (the memo of word bits: forgets every word)
+        for a in general[:200]:
+            analyser.analyse(a)
+        t0 = time.process_time()
+        for a in distinct:
+            analyser.analyse(a)
+        first_ms = min(first_ms, (time.process_time() - t0) / len(distinct) * 1000)
+    on_rate, on_ms = rate(on_topic)
     print(f"gazetteer load        {load_s:.3f} s")
-    print(f"analysis, on-topic    {on_rate:,.0f} articles/s on one core ({on_ms:.3f} ms/article)")
+    print(f"analysis, on-topic    {on_rate:,.0f} articles/s on one core ({on_ms:.3f} ms/article; "
+          f"{first_ms:.3f} ms on a first reading of {len(distinct)} articles)")
     if general:
         gen_rate, gen_ms = rate(general)
         print(f"analysis, general     {gen_rate:,.0f} articles/s on one core ({gen_ms:.3f} ms/article)")
