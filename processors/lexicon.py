@@ -289,14 +289,16 @@ def _token_bits(token: str) -> int:
 
 
 class _Words(dict):
-    """Whitespace-separated token -> its bits, remembered (up to a bound: news vocabulary is finite)."""
+    """Whitespace-separated token -> its bits, remembered. Up to a bound: when full it starts again, so a
+    monitor running for months remembers the words of the news it reads now, not only of its first weeks."""
 
     LIMIT = 200_000
 
     def __missing__(self, token: str) -> int:
         bits = _token_bits(token)
-        if len(self) < self.LIMIT:
-            self[token] = bits
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[token] = bits
         return bits
 
 
