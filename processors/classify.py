@@ -410,4 +410,5 @@ def is_fresh(sentence: str, bits: int | None = None) -> bool:
     """The sentence has news-time markers ("this morning", "on Tuesday", "at 3am", an appeal). ``bits``:
     its word bits, if known."""
     low = sentence.lower()
-    return found(FRESH, low, word_bits(sentence) if bits is None else bits) or FRESH_TIME.search(low) is not None
+    return found(FRESH, low, word_bits(sentence) if bits is None else bits) or (
+        ("am" in low or "pm" in low) and FRESH_TIME.search(low) is not None)  # (every clock time holds one)

@@ -92,6 +92,10 @@ def test_past_and_fresh_markers():
     assert not C.is_past("The machine was ripped out at 3am on Sunday.")
     assert C.is_fresh("The machine was ripped out at 3am on Sunday.")
     assert not C.is_fresh("Cash machine attacks have fallen across the region.")
+    # a clock time alone is a news-time marker, with or without minutes and a space
+    for clock in ("at 11.45pm", "at 2:10 AM", "shortly after 4AM.", "around 9 pm"):
+        assert C.is_fresh(f"Officers were called {clock}"), clock
+    assert not C.is_fresh("The shop is at 11 Amber Road") and not C.is_fresh("Aged 12 and 4, the pm said")
 
 
 @pytest.mark.parametrize("text, assaulted", [
