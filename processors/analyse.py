@@ -42,7 +42,7 @@ from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit, find_dates
-from cashwatch.processors.lexicon import found, gate, lexicon, word_bits
+from cashwatch.processors.lexicon import found, gate, lexicon, word_bits, word_char
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
@@ -784,7 +784,7 @@ def _names_town(after: str, town: str) -> bool:
 def _boundary(text: str, at: int) -> bool:
     """Whether ``at`` is a word boundary of ``text`` (regex ``\b``: a word character on one side only)."""
     def word(k: int) -> bool:
-        return 0 <= k < len(text) and (text[k].isalnum() or text[k] == "_")
+        return 0 <= k < len(text) and word_char(text[k])
     return word(at - 1) != word(at)
 
 

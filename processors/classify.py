@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 
-from cashwatch.processors.lexicon import found, gate, lexicon, word_bits, word_starts
+from cashwatch.processors.lexicon import found, gate, lexicon, word_bits, word_char, word_starts
 
 def _rx(pattern: str) -> re.Pattern:
     """A lexicon pattern compiled for lower-cased text: case-sensitive matching of a lower-cased
@@ -227,7 +227,7 @@ def target_starts(low: str) -> tuple[str, ...]:
     out = []
     for start in _TARGET_STARTS:
         at = low.find(start)
-        while at > 0 and (low[at - 1].isalnum() or low[at - 1] == "_"):  # inside a word (regex \w)
+        while at > 0 and word_char(low[at - 1]):  # inside a word
             at = low.find(start, at + 1)
         if at >= 0:
             out.append(start)

@@ -31,7 +31,7 @@ try:
 except ImportError:  # pragma: no cover
     _parser = None
 
-__all__ = ["lexicon", "first_chars", "word_starts", "gate", "found", "word_bits", "ALWAYS"]
+__all__ = ["lexicon", "first_chars", "word_starts", "word_char", "gate", "found", "word_bits", "ALWAYS"]
 
 
 class _Unknown(Exception):
@@ -123,10 +123,10 @@ def lexicon(pattern: str, flags: int = 0) -> re.Pattern:
 # -- word gates -------------------------------------------------------------------------------------
 # Every match of ``\\b(?:jail|senten...)`` starts a word (a maximal run of ``\\w``) with "jail" or
 # "senten": a text no word of which begins so cannot match. (``\\w`` as the regex engine reads it:
-# str.isalnum() or "_".)
+# :func:`word_char`.)
 
-def _word_char(code: int) -> bool:
-    ch = chr(code)
+def word_char(ch: str) -> bool:
+    """Whether ``ch`` is a word character as the regex engine reads ``\\w`` (and ``\\b``) in text."""
     return ch.isalnum() or ch == "_"
 
 
@@ -134,7 +134,7 @@ def _non_word_class(av) -> bool:
     """A character class (``IN``) that only holds non-word characters (``[- ]``, ``\\s``)."""
     for item, value in av:
         if item is LITERAL:
-            if _word_char(value):
+            if word_char(chr(value)):
                 return False
         elif item is CATEGORY:
             if value not in (CATEGORY_SPACE, CATEGORY_NOT_WORD):
@@ -171,7 +171,7 @@ def _sequence(items, at: bool) -> tuple[frozenset[str] | None, bool]:
         run.clear()
 
     for op, av in items:
-        if op is LITERAL and _word_char(av):
+        if op is LITERAL and word_char(chr(av)):
             if not run:
                 run_ok = at
             run.append(chr(av))
@@ -277,7 +277,7 @@ def _token_bits(token: str) -> int:
     words = _WORD.findall(token)
     if low != token:
         words += _WORD.findall(low)
-    if not token.isascii() and any(not c.isascii() and (c.isalnum() or c == "_") for c in token):
+    if not token.isascii() and any(not c.isascii() and word_char(c) for c in token):
         bits |= _CASELESS  # a letter outside ASCII may match an ASCII one without case ("ſ", "K")
     for word in words:
         for n in range(1, len(word) + 1):

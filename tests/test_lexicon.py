@@ -90,6 +90,15 @@ def test_gates_hold_for_written_sentences():
     assert _assert_gates(_texts(_SENTENCES + _MORE)) > 30
 
 
+def test_word_char_is_the_regex_word_character():
+    # the one definition of a word character the gates, the target-word check and the town check share
+    from cashwatch.processors.lexicon import word_char
+
+    for code in range(0x3000):
+        ch = chr(code)
+        assert word_char(ch) is (re.fullmatch(r"\w", ch) is not None), hex(code)
+
+
 def test_target_words_are_found_by_their_beginnings():
     # a sentence that contains none of the target words' beginnings is never read for an attack
     texts = list(_texts(_SENTENCES + _MORE)) + list(_generated(2000, seed=11))
