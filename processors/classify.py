@@ -185,12 +185,11 @@ class AttackSentence:
     near_miss: str | None  # the near-miss family present in the sentence, if any
 
 
-def names_target(text: str, bits: int | None = None) -> bool:
-    """``text`` names an ATM or cash-in-transit target at all (``bits``: its word bits, if known)."""
+def names_target(text: str) -> bool:
+    """``text`` names an ATM or cash-in-transit target at all. (The analyser asks the same of an article
+    sentence by sentence, through their word bits.)"""
     low = text.lower()
-    if bits is None:
-        return may_name_target(low) and bool(ATM.search(low) or CIT_STRONG.search(low))
-    return found(ATM, low, bits) or found(CIT_STRONG, low, bits)
+    return may_name_target(low) and bool(ATM.search(low) or CIT_STRONG.search(low))
 
 
 def _near_miss(low: str, bits: int, families: tuple[str, ...]) -> str | None:
