@@ -42,7 +42,7 @@ from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit, find_dates
-from cashwatch.processors.lexicon import found, gate, lexicon, word_bits, word_char
+from cashwatch.processors.lexicon import found, gate, lexicon, matches, word_bits, word_char
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
 _BOILERPLATE = re.compile(
@@ -501,7 +501,7 @@ class Analyser:
             seen.add(place.name.lower())
             out.append((place, place.name))
             previous_end = m.end
-        for t in _STREET_TOWN.finditer(s.text) if s.bits & gate(_STREET_TOWN) else ():
+        for t in matches(_STREET_TOWN, s.text, s.bits):
             name = t.group(1)
             if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
                 continue
@@ -799,7 +799,7 @@ def _store(g: _Incident, town: str | None) -> str | None:
     first = None
     for x in own + extra:
         store = None
-        for m in _STORE.finditer(x.text) if x.bits & gate(_STORE) else ():
+        for m in matches(_STORE, x.text, x.bits):
             after = x.text[m.end():m.end() + 40]
             if _STORE_ATM.match(after) or (town and _names_town(after, town)):
                 return m.group(0).removeprefix("the ").strip()
@@ -829,7 +829,7 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
     for x in sorted(sentences, key=lambda x: abs(x.index - start)):
         if x.past:
             continue
-        for m in _UNKNOWN_TOWN.finditer(x.text) if x.bits & gate(_UNKNOWN_TOWN) else ():
+        for m in matches(_UNKNOWN_TOWN, x.text, x.bits):
             name = m.group(1)
             if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
                 return name

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cashwatch.processors.lexicon import gate, lexicon, word_bits
+from cashwatch.processors.lexicon import lexicon, matches, word_bits
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -113,9 +113,7 @@ def find_dates(text: str, published: date | None, bits: int | None = None) -> li
     for kind, rx in _PATTERNS:
         if kind in _DIGIT_KINDS and not digit:
             continue
-        if not bits & gate(rx):
-            continue
-        for m in rx.finditer(text):
+        for m in matches(rx, text, bits):
             s, e = m.span()
             if not free(s, e):
                 continue

@@ -18,6 +18,7 @@ answer is remembered), which is far cheaper than a regex pass over the text: a l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import reduce
 from operator import or_
 
@@ -31,7 +32,7 @@ try:
 except ImportError:  # pragma: no cover
     _parser = None
 
-__all__ = ["lexicon", "first_chars", "word_starts", "word_char", "gate", "found", "word_bits", "ALWAYS"]
+__all__ = ["lexicon", "first_chars", "word_starts", "word_char", "gate", "found", "matches", "word_bits", "ALWAYS"]
 
 
 class _Unknown(Exception):
@@ -267,6 +268,12 @@ def found(rx: re.Pattern, text: str, bits: int) -> bool:
     """Whether ``rx`` matches ``text``, where ``bits`` are the :func:`word_bits` of ``text`` or of the
     text it is the lower case of: a lexicon whose gate is not among them cannot match, and is not run."""
     return bool(bits & _BITS.get(id(rx), ALWAYS)) and rx.search(text) is not None
+
+
+def matches(rx: re.Pattern, text: str, bits: int) -> Iterator[re.Match]:
+    """``rx.finditer(text)``, where ``bits`` are as for :func:`found`: nothing, without running ``rx``, when
+    its gate is not among them."""
+    return rx.finditer(text) if bits & _BITS.get(id(rx), ALWAYS) else iter(())
 
 
 def _token_bits(token: str) -> int:

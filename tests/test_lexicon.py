@@ -183,6 +183,16 @@ def test_case_insensitive_lexicons(text):
         assert found(rx, read, word_bits(text)) is (rx.search(read) is not None), read
 
 
+def test_matches_runs_a_lexicon_only_when_its_gate_is_set():
+    from cashwatch.processors.lexicon import matches
+
+    text = "a digger ripped out the atm; a tractor dragged the other cash machine away"
+    spans = [m.span() for m in C.ATM.finditer(text)]
+    assert len(spans) == 2
+    assert [m.span() for m in matches(C.ATM, text, word_bits(text))] == spans
+    assert list(matches(C.ATM, text, word_bits(text) & ~gate(C.ATM))) == []  # gate missing: not run
+
+
 def test_remembered_words_are_bounded(monkeypatch):
     monkeypatch.setattr(L._Words, "LIMIT", 3)
     L._WORDS.clear()
