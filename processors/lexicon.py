@@ -147,7 +147,7 @@ def _non_word_class(av) -> bool:
 
 # words that begin a word of nearly every news sentence, or of every sentence of an ATM or cash-in-transit
 # story: a gate on them lets almost everything through, so another part of the pattern is chosen
-_COMMON = frozenset("a an and are as at back be been by come during each for from had has have he her his in is it "
+_COMMON = frozenset("a an and are as at back be been by during each for from had has have he her his in is it "
                     "last made of on or police said since that the their they this to was were which who with year "
                     "years th wh "
                     "atm atms cash machine machines money bank security officers".split())
