@@ -323,9 +323,9 @@ class Analyser:
 
     @staticmethod
     def _result(article: Article, kind: str, stage: str | None, incidents: list[IncidentMention]) -> Analysis:
-        return Analysis(article_id=article.article_id, url=article.url, source=article.source,
-                        published=article.published, title=article.title, kind=kind,
-                        stage=stage if kind == "court" else None, incidents=incidents)
+        return Analysis(article_id=article.article_id, url=article.url, source=article.source,  # type: ignore[call-arg]
+                        published=article.published, title=article.title, kind=kind,  # type: ignore[arg-type]
+                        stage=stage if kind == "court" else None, incidents=incidents)  # type: ignore[arg-type]
 
     # -- reading ----------------------------------------------------------------------------------
     def _sentences(self, article: Article, starts: tuple[str, ...]) -> list[_Sentence]:
@@ -356,11 +356,11 @@ class Analyser:
         sentence, or a near miss (card fraud, fees) is the headline's subject.
         """
         attacks = [s for s in sentences if s.attack]
-        strong = [s for s in attacks if s.attack.strong]
+        strong = [s for s in attacks if s.attack.strong]  # type: ignore[union-attr]
         if not attacks or (not strong and len(attacks) < 2):
             # (classify.names_target of the text, sentence by sentence: most name no target)
-            runs = _runs(sentences)
-            if not (_has(runs, "atm", C.ATM) or _has(runs, "cit_strong", C.CIT_STRONG)):
+            target_runs = _runs(sentences)
+            if not (_has(target_runs, "atm", C.ATM) or _has(target_runs, "cit_strong", C.CIT_STRONG)):
                 return "other", None  # the words' beginnings only ("city", "security"), no target
             body = " ".join(s.text for s in sentences)
             if C.campaign_score(body, _bits(sentences)) < 4:
@@ -554,11 +554,11 @@ class Analyser:
                     if not current.key:
                         if (place or area) and is_scene:
                             current.place, current.area = place, area
-                            current.key = place.name.lower() if place else area.name.lower()
+                            current.key = place.name.lower() if place else area.name.lower()  # type: ignore[union-attr]
                     elif is_scene and _fills(current, place):
                         # "The theft happened in the small town of Dungiven": the county named so far
                         # was only the area of this scene
-                        current.place, current.key = place, place.name.lower()
+                        current.place, current.key = place, place.name.lower()  # type: ignore[union-attr]
                 continue
             place, area, is_scene = self._scene(s, ctx)
             if not is_scene and s.general:
@@ -568,11 +568,11 @@ class Analyser:
             if key:
                 target = next((g for g in groups if g.key == key), None)
                 fresh_event = found(_NEW_EVENT, s.low, s.bits) and bool(current and current.sentences and any(
-                    x.attack.strong for x in current.sentences))
+                    x.attack.strong for x in current.sentences))  # type: ignore[union-attr]
                 if target is None and current is not None and not fresh_event and (not current.key or (
                         current.place is None and current.town is None and current.area is not None
                         and place is not None and place.force == current.area.force
-                        and not any(x.attack.strong for x in current.sentences))):
+                        and not any(x.attack.strong for x in current.sentences))):  # type: ignore[union-attr]
                     # the first scene named, or a town inside the area named so far ("in Northern Ireland")
                     current.place, current.area, current.key = place, area, key
                     target = current
@@ -656,7 +656,7 @@ class Analyser:
     def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,
                  kind: str, days: "_Days", main: bool, single: bool = False) -> IncidentMention | None:
         text = " ".join(s.text for s in g.sentences)
-        types = [s.attack.type for s in g.sentences]
+        types = [s.attack.type for s in g.sentences]  # type: ignore[union-attr]
         # with one attack in the article, every sentence about it (not the past, not attacks in general)
         story = [x for x in sentences if not x.past and not x.general] if single else None
         if types[0] == "cit_robbery" or (types.count("cit_robbery") > len(types) / 2):
@@ -667,7 +667,7 @@ class Analyser:
             # article reports one attack, all of it describes that attack
             scope = story if single \
                 else g.sentences + g.support
-            together = _atm_type([x for x in scope if not (x.attack and x.attack.type == "cit_robbery")])
+            together = _atm_type([x for x in scope if not (x.attack and x.attack.type == "cit_robbery")])  # type: ignore[union-attr]
             if together:
                 atm = [together]  # the type lexicons' priority over the whole story, not per sentence
             if not atm:
@@ -706,7 +706,7 @@ class Analyser:
         first = g.sentences[0]
         evidence = next((x for x in g.sentences if not x.is_title), first)
         # with one attack in the article, every sentence about it may tell how it was done
-        mo = _mo_tags(story if single else g.sentences)
+        mo = _mo_tags(story if single else g.sentences)  # type: ignore[arg-type]
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempted = C.is_attempted(" ".join([text] + [s.text for s in following]), _bits(g.sentences + following))
         day, dated_old = self._date(g, sentences, article, kind, days)
@@ -714,13 +714,13 @@ class Analyser:
             s.fresh and not s.past for s in g.sentences)
         # the article's first attack is its news; later ones may be context
         role = "reference" if (past or dated_old) and kind == "incident" and not main else "primary"
-        confidence = 0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) + \
-            (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0)
+        confidence = (0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) +  # type: ignore[union-attr]
+            (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0))
         store = _store(g, town)
-        return IncidentMention(type=itype, attempted=attempted, town=town, force=force,
+        return IncidentMention(type=itype, attempted=attempted, town=town, force=force,  # type: ignore[arg-type]
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
                                mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
-                               role=role, store=store)
+                               role=role, store=store)  # type: ignore[arg-type]
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
               days: "_Days") -> tuple[date | None, bool]:
@@ -731,12 +731,14 @@ class Analyser:
         of 11/04/20") anchors relative expressions.
         """
         published = days.anchor
+        day: date | None
         own = g.sentences + g.support
         idx = {s.index for s in own}
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own if days.previous is not None else ():
             m = _SAME_DAY.search(s.low) if s.bits & gate(_SAME_DAY) else None
             if m and not _pick(s.dates(published)):
+                assert days.previous is not None
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         # neighbours that talk about the case (hearing dates) say nothing about the attack's day
@@ -900,9 +902,10 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
             counts = run[0].counts
         else:
             key = (run[0].index, len(run))
-            counts = runs.get(key)
-            if counts is None:
-                counts = runs[key] = C.word_counts(" ".join(s.low for s in run), _bits(run))
+            known = runs.get(key)
+            if known is None:
+                known = runs[key] = C.word_counts(" ".join(s.low for s in run), _bits(run))
+            counts = known
         for k, n in enumerate(counts):
             total[k] += n
     return tuple(total)

@@ -211,7 +211,7 @@ ATM_TYPES: tuple[tuple[str, str, re.Pattern], ...] = (
 _TARGETS = gate(ATM) | gate(CIT)  # (a sentence may name a target only if it has one of these bits)
 # what one of the words of every ATM or CIT match begins with: a sentence that does not even contain one
 # of these names no target, and a plain substring test is cheaper than taking its word bits
-_TARGET_STARTS = tuple(sorted(set().union(*(word_starts(rx.pattern, rx.flags) for rx in (ATM, CIT)))))
+_TARGET_STARTS = tuple(sorted(set().union(*(word_starts(rx.pattern, rx.flags) for rx in (ATM, CIT)))))  # type: ignore[arg-type]
 
 
 def may_name_target(low: str, starts: tuple[str, ...] = _TARGET_STARTS) -> bool:
@@ -384,7 +384,7 @@ def word_counts(low: str, bits: int | None = None) -> tuple[int, int, int, int, 
         bits = word_bits(low)
     if not bits & _COUNTED:
         return 0, 0, 0, 0, 0  # most sentences
-    return (len(CAMPAIGN.findall(low)) if bits & gate(CAMPAIGN) else 0,
+    return (len(CAMPAIGN.findall(low)) if bits & gate(CAMPAIGN) else 0,  # type: ignore[return-value]
             *(len(rx.findall(low)) if bits & gate(rx) else 0 for _, rx in COURT_STAGES))
 
 

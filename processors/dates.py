@@ -138,7 +138,7 @@ def _resolve(kind: str, m: re.Match, published: date | None, text: str, orig: st
         return _safe(y, mo, d) or False
     if kind in ("dmy", "mdy"):
         mon = (g.get("mon") or g.get("mon2") or "").lower().rstrip(".")
-        day = int(g.get("day") or g.get("day2"))
+        day = int(g.get("day") or g.get("day2"))  # type: ignore[arg-type]
         year = g.get("year") or g.get("year2")
         month = MONTHS.get(mon)
         if month is None or not 1 <= day <= 31:

@@ -21,11 +21,12 @@ import re
 from collections.abc import Iterator
 from functools import reduce
 from operator import or_
+from typing import ClassVar
 
 # the standard library's own regex parser (private, stable since Python 3.11): without it, patterns
 # are compiled as they are
 try:
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]
     from re._constants import (ASSERT, ASSERT_NOT, AT, AT_BEGINNING, AT_BEGINNING_STRING, AT_BOUNDARY, BRANCH,
                                CATEGORY, CATEGORY_DIGIT, CATEGORY_NOT_WORD, CATEGORY_SPACE, CATEGORY_WORD, IN, LITERAL,
                                MAX_REPEAT, MAXREPEAT, MIN_REPEAT, RANGE, SUBPATTERN)
@@ -197,7 +198,7 @@ def _sequence(items, at: bool) -> tuple[frozenset[str] | None, bool]:
         elif op is BRANCH:
             subs = [_sequence(alternative, at) for alternative in av[1]]
             if all(sub is not None for sub, _ in subs):
-                options.append(frozenset().union(*(sub for sub, _ in subs)))
+                options.append(frozenset().union(*(sub for sub, _ in subs)))  # type: ignore[arg-type]
             at = all(after for _, after in subs)
         elif op is MAX_REPEAT or op is MIN_REPEAT:
             low, high, body = av
@@ -299,7 +300,7 @@ class _Words(dict):
     """Whitespace-separated token -> its bits, remembered. Up to a bound: when full it starts again, so a
     monitor running for months remembers the words of the news it reads now, not only of its first weeks."""
 
-    LIMIT = 200_000
+    LIMIT: ClassVar[int] = 200_000
 
     def __missing__(self, token: str) -> int:
         bits = _token_bits(token)

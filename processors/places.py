@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from cashwatch.places_table import FORCES
 from cashwatch.processors.lexicon import lexicon
@@ -164,8 +165,10 @@ def distance_km(a: Place, b: Place) -> float:
 class PlaceContext:
     """What a whole article says about where it is; built by :meth:`Gazetteer.context`."""
 
-    forces: Counter = field(default_factory=Counter)  # force id -> weight of evidence
-    countries: Counter = field(default_factory=Counter)  # ISO code -> weight (non-GB evidence)
+    # (Counters of float weights: typed Any, since a Counter's values are typed int, which a compiled build
+    # would check)
+    forces: Any = field(default_factory=Counter)  # force id -> weight of evidence
+    countries: Any = field(default_factory=Counter)  # ISO code -> weight (non-GB evidence)
     anchors: list[Place] = field(default_factory=list)  # unambiguous UK places named in the text
     hint: str | None = None  # the feed's police force id
 
@@ -241,7 +244,9 @@ class Gazetteer:
     # -- lookup -------------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[Place, ...]:
         """All gazetteer places called ``name`` (case-insensitive), biggest first."""
-        return self._places.get(_norm(name), ())
+        # (not self._places.get: compiled, a dict subclass's own get is bypassed for dict.get)
+        key = _norm(name)
+        return self._places[key] if key in self._places._raw else ()
 
     def area(self, name: str) -> tuple[str | None, str] | None:
         """``(force, country)`` of an area name ("Co Down", "Shropshire"), or None."""
