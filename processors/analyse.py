@@ -51,9 +51,10 @@ _BOILERPLATE = re.compile(
     r"Sign\s+up\b|Subscribe\b|Follow\s+us\b|Share\s+(?:this|on)\b|Have\s+your\s+say\b|Advertisement\b|"
     r"(?:Image|Picture|Photo|Photograph)(?:\s+caption)?\s*[:|]|Image\s+source|Media\s+caption|Copyright\b|"
     r"Click\s+(?:here|to\s+play)\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
-# (the whitespace first and the punctuation looked back at: the same matches as
-# "(?<=[.!?…])\s+(?=...)", but the regex engine skips straight to whitespace)
-_SENT_SPLIT = re.compile(r"\s(?:(?<=[.!?…]\s)|(?<=[.!?][\"”’']\s))\s*(?=[\"“‘'(]?[A-Z0-9£])")
+# where a sentence ends: its closing punctuation (and quote), the whitespace after it (group 1, dropped between
+# the sentences) and then a capital, digit or opening quote. (The punctuation first: the regex engine skips
+# straight to it, where a pattern that begins at the whitespace is tried at every space)
+_SENT_END = re.compile(r"[.!?…](?:(?<=[.!?])[\"”’'])?(\s+)(?=[\"“‘'(]?[A-Z0-9£])")
 _ABBREV = lexicon(r"\b(?:Mr|Mrs|Ms|Dr|St|Det|Sgt|Insp|Supt|Con|Ch|No|Co|Rd|Ave|approx|Jan|Feb|Aug|Sept|Oct|Nov|Dec|[A-Z])\.$")
 _STORE = lexicon(
     r"\b(?:(?:the\s+)?(?:Tesco(?:\s+(?:Express|Extra|Metro))?|Co-?op(?:erative)?|Sainsbury'?s(?:\s+Local)?|Asda|"
@@ -271,11 +272,22 @@ def clean_lines(text: str) -> list[str]:
     return out
 
 
+def _pieces(line: str) -> list[str]:
+    """``line`` cut at each :data:`_SENT_END`, the whitespace dropped."""
+    out = []
+    at = 0
+    for end in _SENT_END.finditer(line):
+        out.append(line[at:end.start(1)])
+        at = end.end(1)
+    out.append(line[at:])
+    return out
+
+
 def split_sentences(lines: list[str]) -> list[str]:
     """Sentences of the cleaned lines (a line never spans two sentences)."""
     out: list[str] = []
     for line in lines:
-        pieces = [p.strip() for p in _SENT_SPLIT.split(line) if p and p.strip()]
+        pieces = [p.strip() for p in _pieces(line) if p and p.strip()]
         merged: list[str] = []
         for p in pieces:
             # (the abbreviation ends the piece: only its last eight characters are searched)
