@@ -901,7 +901,7 @@ def _mo_tags(sentences: list[_Sentence]) -> list[str]:
     bits = _bits(sentences)
     runs = _runs(sentences)
     tags = [tag for tag, rx in C.MO_TAGS if bits & gate(rx) and _has(runs, "mo:" + tag, rx)]
-    return C.mo_checked(tags, " ".join(s.low for s in sentences)) if tags else tags
+    return C.mo_checked(tags, " ".join(s.low for s in sentences), bits) if tags else tags
 
 
 def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, int], tuple[int, ...]]) -> tuple[int, ...]:

@@ -326,15 +326,15 @@ def mo_tags(text: str) -> list[str]:
     low = text.lower()
     bits = word_bits(low)
     tags = [tag for tag, rx in MO_TAGS if found(rx, low, bits)]
-    return mo_checked(tags, low)
+    return mo_checked(tags, low, bits)
 
 
-def mo_checked(tags: list[str], low: str) -> list[str]:
-    """``tags`` found in lower-cased ``low`` less those the text says did not happen (no-one hurt,
-    a "shot" that is not a gunshot)."""
-    if "crew_assaulted" in tags and _NOBODY_HURT.search(low) and not _ASSAULT.search(low):
+def mo_checked(tags: list[str], low: str, bits: int) -> list[str]:
+    """``tags`` found in lower-cased ``low`` (whose word bits are ``bits``) less those the text says did not
+    happen (no-one hurt, a "shot" that is not a gunshot)."""
+    if "crew_assaulted" in tags and found(_NOBODY_HURT, low, bits) and not found(_ASSAULT, low, bits):
         tags.remove("crew_assaulted")  # "no-one was hurt": the words are there, the assault is not
-    if "firearm" in tags and _NOT_GUNSHOT.search(low) and not _GUN.search(low):
+    if "firearm" in tags and found(_NOT_GUNSHOT, low, bits) and not found(_GUN, low, bits):
         tags.remove("firearm")
     return tags
 
