@@ -391,9 +391,9 @@ class Analyser:
         lead_counts = _word_counts(sentences, 4, runs)
         camp_all = body_counts[0]
         court_all, body_stage = sum(body_counts[1:]), C.stage_of(body_counts)
-        title = (sentences[0].text if sentences else "").lower()
-        if C.NEAR_MISS["fraud"].search(title) or C.NEAR_MISS["fees"].search(title):
-            if not (C.EXPLOSIVE.search(title) or C.THEFT_WHOLE.search(title)):
+        head = sentences[0]  # (there is an attack sentence)
+        if found(C.NEAR_MISS["fraud"], head.low, head.bits) or found(C.NEAR_MISS["fees"], head.low, head.bits):
+            if not (found(C.EXPLOSIVE, head.low, head.bits) or found(C.THEFT_WHOLE, head.low, head.bits)):
                 return "other", None
         lead = sentences[:4]
         fresh = [s for s in attacks if self._fresh(s, sentences)]
