@@ -31,7 +31,7 @@ $(CBIN)/python:
 # Rebuilt whenever a source changes (a wheel, not editable). mypy is installed here only, so without build isolation.
 $(CVENV)/.installed: pyproject.toml $(SOURCES) | $(CBIN)/python
 	PYTHONSAFEPATH=1 $(CBIN)/python tests/compiled_build.py toolchain
-	$(CBIN)/pip install --quiet '$(MYPY)' 'setuptools>=68' wheel
+	$(CBIN)/pip install --quiet '$(MYPY)' 'setuptools>=77' wheel
 	$(CBIN)/pip uninstall --quiet --yes cashwatch 2>/dev/null || true
 	CASHWATCH_MYPYC=1 $(CBIN)/pip install --quiet --no-build-isolation '.[test]'
 	touch $@
