@@ -244,9 +244,7 @@ class Gazetteer:
     # -- lookup -------------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[Place, ...]:
         """All gazetteer places called ``name`` (case-insensitive), biggest first."""
-        # (not self._places.get: compiled, a dict subclass's own get is bypassed for dict.get)
-        key = _norm(name)
-        return self._places[key] if key in self._places._raw else ()
+        return self._places.get(_norm(name), ())
 
     def area(self, name: str) -> tuple[str | None, str] | None:
         """``(force, country)`` of an area name ("Co Down", "Shropshire"), or None."""
@@ -453,12 +451,14 @@ class Gazetteer:
         return best
 
 
-class _LazyPlaces(dict):
-    """name -> tuple of :class:`Place`, parsed from the raw gazetteer lines on first access."""
+class _LazyPlaces:
+    """name -> tuple of :class:`Place`, parsed from the raw gazetteer lines on first access. (A mapping of its
+    own, not a dict subclass: compiled by mypyc, a dict subclass's own ``get``, ``in`` and ``len`` would be
+    bypassed for dict's.)"""
 
     def __init__(self, raw: dict[str, list[str]]) -> None:
-        super().__init__()
         self._raw = raw
+        self._parsed: dict[str, tuple[Place, ...]] = {}
 
     @staticmethod
     def _parse(line: str) -> Place:
@@ -481,13 +481,10 @@ class _LazyPlaces(dict):
         return any(line.split("\t")[1] == "GB" and int(line.split("\t")[4]) >= 40000 for line in self._raw[key])
 
     def __getitem__(self, key: str) -> tuple[Place, ...]:
-        try:
-            return dict.__getitem__(self, key)
-        except KeyError:
-            pass
-        lines = self._raw[key]
-        parsed = tuple(sorted((self._parse(x) for x in lines), key=lambda p: -p.population))
-        dict.__setitem__(self, key, parsed)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            lines = self._raw[key]  # (KeyError for a name it does not hold, as a dict)
+            parsed = self._parsed[key] = tuple(sorted((self._parse(x) for x in lines), key=lambda p: -p.population))
         return parsed
 
     def get(self, key: str, default=None):
