@@ -298,7 +298,8 @@ def _token_bits(token: str) -> int:
 
 class _Words(dict):
     """Whitespace-separated token -> its bits, remembered. Up to a bound: when full it starts again, so a
-    monitor running for months remembers the words of the news it reads now, not only of its first weeks."""
+    monitor running for months remembers the words of the news it reads now, not only of its first weeks.
+    (Read through ``[]`` only: compiled by mypyc, a dict subclass's ``get``, ``in`` and ``len`` are dict's.)"""
 
     LIMIT: ClassVar[int] = 200_000
 
