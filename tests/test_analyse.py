@@ -1,14 +1,13 @@
 """Whole-article analysis (cashwatch.processors.analyse), on short articles written for these tests."""
 from __future__ import annotations
 
+import random
+import re
 from datetime import date
 
 import pytest
 
 from cashwatch.models import Article
-import random
-import re
-
 from cashwatch.processors.analyse import Analyser, clean_lines, split_sentences
 
 
