@@ -14,7 +14,6 @@ Extraction cost: trafilatura (``cashwatch.processors.extract``) on the real HTML
 with navigation, related links and a cookie banner.
 
     /work/venv/bin/python bench/bench_analyse.py [--n 5000] [--rounds 3]
-    .venv-compiled/bin/python bench/bench_analyse.py    (the mypyc build of `make compiled`)
 
 CPU time (``time.process_time``) per article; each stream runs ``--rounds`` times and the fastest
 round counts, since other processes sharing the core slow some rounds down. The repeated stream
@@ -101,10 +100,6 @@ def main() -> None:
                     help="times each stream is analysed; the fastest round is reported (the least disturbed by "
                          "other processes on a shared machine)")
     args = ap.parse_args()
-
-    from cashwatch.processors import analyse as analyse_module
-    build = "compiled (mypyc)" if (analyse_module.__file__ or "").endswith(".so") else "pure Python"
-    print(f"build                 {build}: {analyse_module.__file__}")
 
     from cashwatch.processors.places import Gazetteer
     t0 = time.perf_counter()
