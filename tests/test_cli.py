@@ -19,7 +19,8 @@ def test_analyse_reports_bad_lines_and_keeps_going():
     good = {"id": "x1", "url": "https://news.example/x1", "source": "example", "published": "2026-02-03",
             "title": "Council agrees new budget", "text": "The council met on Tuesday and agreed its budget."}
     lines = [json.dumps(good), "{not json", json.dumps([1, 2]), json.dumps({**good, "id": "x2"})]
-    proc = run(["analyse"], "\n".join(lines) + "\n")
+    proc = run(["analyse"], "\n".join(lines) + "\n", check=False)
+    assert proc.returncode == 1  # some lines rejected
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["x1", "x2"]
     assert all(o["kind"] in {"incident", "court", "campaign", "other"} for o in out)

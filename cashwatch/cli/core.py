@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 from typing import Optional
 
 import typer
 
 from cashwatch.cli import app
-from cashwatch.jsonl import open_in, open_out, read_records, write_record
+from cashwatch.cli.progress import progress_bar, stderr_is_terminal
+from cashwatch.jsonl import (EXIT_REJECTED, EXIT_USAGE, BatchFileError, open_in, open_out, read_records,
+                             write_record)
 from cashwatch.models import Article, article_id_for
 
 ConfigOpt = typer.Option(None, "--config", "-c", envvar="CASHWATCH_CONFIG", help="YAML configuration file.")
@@ -19,23 +22,40 @@ def _err(msg: str) -> None:
 
 
 def _parse_date(value) -> date | None:
-    if not value:
+    """A corpus record's ``published`` (``YYYY-MM-DD`` or an ISO date-time), None when absent.
+
+    Raises ``ValueError`` for anything else: "yesterday" must not become an undated article silently."""
+    if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        raise ValueError(f"'published' must be an ISO date (YYYY-MM-DD) or null, got {type(value).__name__}")
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(value[:10])
     except ValueError:
-        return None
+        raise ValueError(f"'published' must be an ISO date (YYYY-MM-DD) or null, got {value!r}") from None
 
 
 def article_from_record(rec: dict) -> Article:
-    """An :class:`Article` from a corpus record ``{id, url, source, published, title, text}``."""
-    url = rec.get("url") or ""
-    aid = rec.get("id") or article_id_for(url)
-    if not isinstance(rec.get("text", ""), str):
+    """An :class:`Article` from a corpus record ``{id, url, source, published, title, text}``.
+
+    Raises ``ValueError`` naming the field when the record cannot be an article: ``text`` missing or
+    not a string, ``published`` not an ISO date, neither ``id`` nor ``url``, a field of the wrong type."""
+    if "text" not in rec or rec["text"] is None:
+        raise ValueError("no 'text' (the article's body, a string)")
+    if not isinstance(rec["text"], str):
         raise ValueError("'text' must be a string")
+    for key in ("url", "source", "title", "place_hint"):
+        if rec.get(key) is not None and not isinstance(rec[key], str):
+            raise ValueError(f"'{key}' must be a string")
+    if rec.get("id") is not None and not isinstance(rec["id"], (str, int)):
+        raise ValueError("'id' must be a string")
+    url = rec.get("url") or ""
+    if not rec.get("id") and not url:
+        raise ValueError("neither 'id' nor 'url': an article needs one of them")
+    aid = rec.get("id") or article_id_for(url)
     return Article(article_id=str(aid), url=url, source=rec.get("source") or "",
                    published=_parse_date(rec.get("published")), title=rec.get("title") or "",
-                   text=rec.get("text") or "", place_hint=rec.get("place_hint"))
+                   text=rec["text"], place_hint=rec.get("place_hint"))
 
 
 def analysis_to_result(article_id: str, analysis) -> dict:
@@ -46,18 +66,42 @@ def analysis_to_result(article_id: str, analysis) -> dict:
     return {"id": article_id, **{k: v for k, v in out.items() if k != "id"}}
 
 
+@contextmanager
+def batch_files(input: str | None, output: str | None):
+    """Open a batch command's input and output, or exit 2 with one line naming the file and why."""
+    try:
+        with open_in(input) as fin, open_out(output) as fout:
+            yield fin, fout
+    except BatchFileError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+
+
+def finish_batch(rejected: int, verb: str) -> None:
+    """Say how many input lines were rejected and exit 1 when there were any (see README, exit codes)."""
+    if rejected:
+        _err(f"{rejected} input line(s) could not be {verb} (see above)")
+        raise typer.Exit(EXIT_REJECTED)
+
+
 @app.command()
 def analyse(
     input: Optional[str] = typer.Argument(None, help="JSONL articles (default: stdin)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="JSONL results (default: stdout)."),
 ) -> None:
-    """Analyse JSONL articles {id,url,source,published,title,text}: kind, incidents, place, date, links."""
+    """Analyse JSONL articles {id,url,source,published,title,text}: kind, incidents, place, date, links.
+
+    A line that is not a valid article (not UTF-8 or JSON, no text, a published value that is not a
+    date) is reported on stderr with its number and skipped. Exit status: 0 every line analysed,
+    1 some lines rejected, 2 a file cannot be read or written.
+    """
     from cashwatch.processors.pipeline import AnalysisPipeline
 
     pipeline = AnalysisPipeline()
     failures = 0
-    with open_in(input) as fin, open_out(output) as fout:
-        for n, rec, error in read_records(fin, input or "<stdin>"):
+    with batch_files(input, output) as (fin, fout), progress_bar(fin, "analyse") as tick:
+        for n, rec, error in read_records(fin, fin.name):
+            tick()
             if error:
                 _err(error)
                 failures += 1
@@ -65,13 +109,12 @@ def analyse(
             try:
                 article = article_from_record(rec)
             except (ValueError, TypeError) as exc:
-                _err(f"{input or '<stdin>'}:{n}: not a valid article: {exc}")
+                _err(f"{fin.name}:{n}: not a valid article: {exc}")
                 failures += 1
                 continue
             analysis, _events = pipeline.process(article)
             write_record(fout, analysis_to_result(article.article_id, analysis))
-    if failures:
-        _err(f"{failures} input line(s) could not be analysed (see above)")
+    finish_batch(failures, "analysed")
 
 
 @app.command()
@@ -82,14 +125,16 @@ def extract(
     """Extract title, body, published date and language from JSONL HTML pages (the pipeline's own stage).
 
     One result {id,title,body,published,language} per valid page; a bad line is reported on stderr
-    with its line number and skipped, and a count of them closes the run.
+    with its line number and skipped, and a count of them closes the run. Exit status: 0 every page
+    extracted, 1 some lines rejected, 2 a file cannot be read or written.
     """
     from cashwatch.processors.extract import extract as do_extract
 
-    where = input or "<stdin>"
     failures = 0
-    with open_in(input) as fin, open_out(output) as fout:
+    with batch_files(input, output) as (fin, fout), progress_bar(fin, "extract") as tick:
+        where = fin.name
         for n, rec, error in read_records(fin, where):
+            tick()
             if error:
                 _err(error)
                 failures += 1
@@ -109,8 +154,7 @@ def extract(
             write_record(fout, {"id": rec.get("id"), "title": ex.title, "body": ex.body,
                                 "published": ex.published.isoformat() if ex.published else None,
                                 "language": ex.language})
-    if failures:
-        _err(f"{failures} input line(s) could not be extracted (see above)")
+    finish_batch(failures, "extracted")
 
 
 # -- the monitor ---------------------------------------------------------------------------------
@@ -233,8 +277,9 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
             stop = asyncio.Event()
             bar = None
             if progress:
+                from rich.console import Console
                 from rich.progress import Progress
-                bar = Progress(transient=True)
+                bar = Progress(console=Console(file=sys.stderr), transient=True)
                 bar.start()
                 task = bar.add_task("replay", total=len(records))
 
@@ -287,15 +332,23 @@ def replay(
 
     configure("console", "warning")
     records = []
-    with open_in(corpus) as fin:
-        for n, rec, error in read_records(fin, corpus or "<stdin>"):
-            if error or not rec.get("id"):
-                _err(error or f"{corpus or '<stdin>'}:{n}: record has no 'id'")
+    rejected = 0
+    with batch_files(corpus, output) as (fin, fout):
+        for n, rec, error in read_records(fin, fin.name):
+            if not error:
+                try:
+                    article_from_record(rec)
+                    if not rec.get("id"):
+                        raise ValueError("no 'id'")
+                except (ValueError, TypeError) as exc:
+                    error = f"{fin.name}:{n}: not a valid article: {exc}"
+            if error:
+                _err(error)
+                rejected += 1
                 continue
             records.append(rec)
-    results = replay_corpus(records, timeout_s=timeout_s, progress=sys.stderr.isatty(), in_order=in_order)
-    missing = 0
-    with open_out(output) as fout:
+        results = replay_corpus(records, timeout_s=timeout_s, progress=stderr_is_terminal(), in_order=in_order)
+        missing = 0
         for rec in records:
             res = results.get(str(rec["id"]))
             if res is None:
@@ -304,6 +357,9 @@ def replay(
             write_record(fout, res)
     if missing:
         _err(f"{missing} article(s) did not come through the pipeline within {timeout_s:.0f} s")
+    finish_batch(rejected, "replayed")
+    if missing:
+        raise typer.Exit(EXIT_REJECTED)
 
 
 # -- reading the store ---------------------------------------------------------------------------
