@@ -29,6 +29,21 @@ from cashwatch.models import INCIDENT_TYPES, IncidentType
 from cashwatch.places_table import FORCES, REGIONS
 
 ENV_PREFIX = "CASHWATCH_"
+# CASHWATCH_ variables that are not configuration fields: the file itself and the build switches.
+ENV_NOT_FIELDS = frozenset({"CONFIG", "MYPYC"})
+
+
+def unknown_ids_message(what: str, bad: list[str], known) -> str:
+    """``unknown police force id 'lancs' (did you mean 'lancashire'?); known: ...``: the same words for
+    the configuration, the command line's filters and subscriptions."""
+    import difflib
+
+    known = sorted(known)
+    parts = []
+    for b in bad:
+        close = difflib.get_close_matches(b, known, n=1, cutoff=0.6)
+        parts.append(f"{b!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown {what}{'s' if len(bad) > 1 else ''} {', '.join(parts)}; known: {', '.join(known)}"
 
 
 def _http_url(v: str) -> str:
@@ -59,7 +74,7 @@ class FeedConfig(Strict):
     @classmethod
     def _force(cls, v: str | None) -> str | None:
         if v is not None and v not in FORCES:
-            raise ValueError(f"unknown police force id {v!r} (see cashwatch/data/police_forces.csv)")
+            raise ValueError(unknown_ids_message("police force id", [v], FORCES))
         return v
 
 
@@ -112,7 +127,7 @@ class SubscriptionConfig(Strict):
     def _regions(cls, v: list[str]) -> list[str]:
         bad = [r for r in v if r not in REGIONS]
         if bad:
-            raise ValueError(f"unknown region id(s) {bad}; known: {sorted(REGIONS)}")
+            raise ValueError(unknown_ids_message("region id", bad, REGIONS))
         return v
 
     @field_validator("forces")
@@ -120,7 +135,7 @@ class SubscriptionConfig(Strict):
     def _forces(cls, v: list[str]) -> list[str]:
         bad = [f for f in v if f not in FORCES]
         if bad:
-            raise ValueError(f"unknown police force id(s) {bad}")
+            raise ValueError(unknown_ids_message("police force id", bad, FORCES))
         return v
 
     @field_validator("countries")
@@ -207,34 +222,94 @@ class Settings(Strict):
         return self
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
+def _where(loc: tuple, data: Any) -> str:
+    """A field path for people: list items by their id or name (``feeds[bbc-lancs].url``), not ``feeds.0``."""
+    out: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            label = item.get("id") or item.get("name") if isinstance(item, dict) else None
+            out[-1:] = [f"{out[-1] if out else ''}[{label if isinstance(label, str) and label else f'item {part + 1}'}]"]
+            node = item
+        else:
+            out.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(out) or "(top level)"
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The field names the model at ``loc[:-1]`` of a :class:`Settings` has (for "did you mean")."""
+    import typing
+
+    model: Any = Settings
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = [a for a in (typing.get_args(ann) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = args[0] if args else None
+    return list(getattr(model, "model_fields", {}))
+
+
+def _message(err: dict) -> str:
+    if err["type"] == "extra_forbidden":
+        import difflib
+
+        close = difflib.get_close_matches(str(err["loc"][-1]), _fields_at(tuple(err["loc"])), n=1)
+        return "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):  # pydantic's wording for a validator's ValueError
+        msg = msg.removeprefix(prefix)
+    return msg
+
+
+def _format_errors(exc: ValidationError, source: str, data: Any = None, env_paths: dict | None = None) -> str:
+    """One line per error: the field (list items by id), what is wrong, and where the value came from:
+    the file, or the environment variable that set it (``env_paths``: field path -> variable)."""
+    env_paths = env_paths or {}
+    from_env, from_file = [], []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        lines.append(f"  {loc}: {msg}")
+        loc = tuple(err["loc"])
+        key = tuple(str(p) for p in loc)
+        var = next((v for path, v in env_paths.items() if key[:len(path)] == path), None)
+        line = f"  {_where(loc, data)}: {_message(err)}"
+        if var:
+            from_env.append(f"{line} (set by the environment variable {var})")
+        else:
+            from_file.append(line)
+    lines = []
+    if from_file:
+        lines += [f"{source}: invalid configuration", *from_file]
+    if from_env:
+        lines += ["invalid configuration from the environment", *from_env]
     return "\n".join(lines)
 
 
-def _apply_env(data: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+def _apply_env(data: dict[str, Any], env: dict[str, str], applied: dict | None = None) -> dict[str, Any]:
+    """Apply ``CASHWATCH_A__B=value`` overrides to ``data``; ``applied`` collects path -> variable."""
     for key, raw in env.items():
-        if not key.startswith(ENV_PREFIX):
+        if not key.startswith(ENV_PREFIX) or key[len(ENV_PREFIX):] in ENV_NOT_FIELDS:
             continue
         path = [p.lower() for p in key[len(ENV_PREFIX):].split("__") if p]
-        if not path or path[0] in ("config",):
+        if not path:
             continue
+        if applied is not None:
+            applied[tuple(path)] = key
         try:
             value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError as exc:
-            raise ConfigError(f"environment {key}: not a valid value: {exc}") from exc
+            raise ConfigError(f"environment variable {key}: not a valid value: {exc}") from exc
         node: Any = data
         for i, part in enumerate(path[:-1]):
             nxt = path[i + 1]
             if isinstance(node, list):  # CASHWATCH_SUBSCRIPTIONS__0__SECRET: an item of a list
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ConfigError(f"environment {key}: no item {part!r} in {'.'.join(path[:i]) or 'config'}")
+                    raise ConfigError(f"environment variable {key}: no item {part!r} in "
+                                      f"{'.'.join(path[:i]) or 'config'}")
                 node = node[int(part)]
                 continue
             child = node.get(part)
@@ -245,7 +320,7 @@ def _apply_env(data: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
         last = path[-1]
         if isinstance(node, list):
             if not last.isdigit() or int(last) >= len(node):
-                raise ConfigError(f"environment {key}: no item {last!r} in {'.'.join(path[:-1])}")
+                raise ConfigError(f"environment variable {key}: no item {last!r} in {'.'.join(path[:-1])}")
             node[int(last)] = value
         else:
             node[last] = value
@@ -283,7 +358,8 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: the top level must be a mapping, got {type(loaded).__name__}")
         data = loaded
-    data = _apply_env(data, env)
+    env_paths: dict[tuple, str] = {}
+    data = _apply_env(data, env, env_paths)
     feeds_file = data.get("feeds_file")
     if feeds_file:
         fpath = Path(feeds_file)
@@ -293,10 +369,13 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         feeds = fdata.get("feeds") if isinstance(fdata, dict) else fdata
         if not isinstance(feeds, list):
             raise ConfigError(f"{fpath}: expected a list of feeds under 'feeds'")
-        try:
-            parsed = [FeedConfig.model_validate(f) for f in feeds]
-        except ValidationError as exc:
-            raise ConfigError(_format_errors(exc, str(fpath)).replace("  ", "  feeds.", 1)) from exc
+        parsed = []
+        for i, f in enumerate(feeds):
+            try:
+                parsed.append(FeedConfig.model_validate(f))
+            except ValidationError as exc:
+                raise ConfigError(_format_errors(exc, str(fpath)).replace(
+                    "\n  ", "\n  " + _where(("feeds", i), {"feeds": feeds}) + ".")) from exc
         data["feeds"] = [f.model_dump() for f in parsed] + list(data.get("feeds") or [])
         data["feeds_file"] = str(fpath)
     store = data.get("store_path")
@@ -305,4 +384,4 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, source)) from exc
+        raise ConfigError(_format_errors(exc, source, data, env_paths)) from exc

@@ -237,15 +237,15 @@ def test_request_headers_sign_only_with_a_secret():
 # ---------------------------------------------------------------- configuration
 
 @pytest.mark.parametrize("entry, field", [
-    ({"regions": ["north-west", "narnia"]}, "subscriptions.0.regions"),
-    ({"forces": ["lancs"]}, "subscriptions.0.forces"),
-    ({"countries": ["england", "france"]}, "subscriptions.0.countries"),
-    ({"types": ["bank_robbery"]}, "subscriptions.0.types"),
-    ({"events": ["created", "acquitted"]}, "subscriptions.0.events"),
-    ({"circle": {"lat": 53.4, "lon": -2.2}}, "subscriptions.0.circle.km"),
-    ({"url": "ftp://hooks.example/x"}, "subscriptions.0.url"),
-    ({"min_confidence": 1.5}, "subscriptions.0.min_confidence"),
-    ({"colour": "red"}, "subscriptions.0.colour"),
+    ({"regions": ["north-west", "narnia"]}, "subscriptions[nw].regions"),
+    ({"forces": ["lancs"]}, "subscriptions[nw].forces"),
+    ({"countries": ["england", "france"]}, "subscriptions[nw].countries"),
+    ({"types": ["bank_robbery"]}, "subscriptions[nw].types"),
+    ({"events": ["created", "acquitted"]}, "subscriptions[nw].events"),
+    ({"circle": {"lat": 53.4, "lon": -2.2}}, "subscriptions[nw].circle.km"),
+    ({"url": "ftp://hooks.example/x"}, "subscriptions[nw].url"),
+    ({"min_confidence": 1.5}, "subscriptions[nw].min_confidence"),
+    ({"colour": "red"}, "subscriptions[nw].colour"),
 ])
 def test_bad_subscriptions_are_refused_naming_the_field(tmp_path, entry, field):
     cfg = tmp_path / "c.yaml"

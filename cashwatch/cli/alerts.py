@@ -198,7 +198,9 @@ def add_subscription(
     try:
         SubscriptionConfig.model_validate(entry)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        from cashwatch.config import _message
+
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {_message(e)}" for e in exc.errors()]
         _fail(f"subscription {name!r} is not valid:\n" + "\n".join(lines))
     try:
         http = HttpConfig.model_validate(data.get("http") or {})
