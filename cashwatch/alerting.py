@@ -10,7 +10,9 @@ Matching an :class:`~cashwatch.models.IncidentEvent` against a
   incident must lie in one of the listed regions, *or* one of the listed forces, *or* inside the circle
   (great-circle distance from the incident's lat/lon; an incident without coordinates is never inside).
   The region is the incident's own or, when missing, the region of its force.
-* **every other filter must hold** – ``types``, ``countries`` (the incident's country or its force's),
+* **every other filter must hold** – ``types``, ``countries`` (ISO 3166-1 alpha-2 codes: the incident's
+  country or its force's, ``GB`` for every UK force), ``nations`` (england, wales, scotland,
+  northern-ireland: the nation of the incident's force),
   ``attempted`` (None: both), ``min_confidence``.
 * **events** – a ``created`` event is the alert event ``created`` (or, for a subscription that did not
   ask for ``created``, the court stage the incident was created at, if any); an ``updated`` event whose
@@ -38,7 +40,7 @@ from urllib.parse import quote
 
 from cashwatch.config import SubscriptionConfig
 from cashwatch.models import Alert, Incident, IncidentEvent
-from cashwatch.places_table import FORCES, region_of
+from cashwatch.places_table import FORCES, country_code, nation_of, region_of
 
 PAYLOAD_SCHEMA = 1  # bump when a change breaks receivers of the generic JSON body
 COURT_STAGES: tuple[str, ...] = ("arrest", "charged", "convicted", "sentenced")
@@ -76,11 +78,13 @@ def incident_region(incident: Incident) -> str | None:
 
 
 def incident_country(incident: Incident) -> str | None:
-    """The incident's country id (england, wales, scotland, northern-ireland), falling back to its force's."""
-    if incident.country:
-        return incident.country.strip().lower().replace(" ", "-")
-    force = FORCES.get(incident.force or "")
-    return force.country if force else None
+    """The incident's ISO 3166-1 alpha-2 country code (``GB`` for the UK), falling back to its force's."""
+    return country_code(incident.country, incident.force)
+
+
+def incident_nation(incident: Incident) -> str | None:
+    """The UK nation of the incident's force (england, wales, scotland, northern-ireland), or None."""
+    return nation_of(incident.force)
 
 
 # ---------------------------------------------------------------- matching
@@ -109,6 +113,8 @@ def mismatches(sub: SubscriptionConfig, event: IncidentEvent) -> list[str]:
         failed.append("types")
     if sub.countries and incident_country(inc) not in sub.countries:
         failed.append("countries")
+    if sub.nations and incident_nation(inc) not in sub.nations:
+        failed.append("nations")
     if sub.attempted is not None and inc.attempted != sub.attempted:
         failed.append("attempted")
     if inc.confidence < sub.min_confidence:
@@ -180,6 +186,7 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
             "force_name": force.name if force else None,
             "region": incident_region(inc),
             "country": incident_country(inc),
+            "nation": incident_nation(inc),
             "lat": inc.lat,
             "lon": inc.lon,
             "date": inc.date.isoformat() if inc.date else None,
@@ -272,16 +279,21 @@ def render_body(payload: dict, fmt: str) -> bytes:
 def plan_alerts(subscriptions: Iterable[SubscriptionConfig], event: IncidentEvent,
                 kibana_url: str | None = None) -> list[Alert]:
     """Every alert ``event`` causes: at most one per matching subscription, in subscription order."""
-    alerts: list[Alert] = []
-    for sub in subscriptions:
-        alert_event = match(sub, event)
-        if alert_event is None:
-            continue
-        key = idempotency_key(sub.name, alert_event_key(event, alert_event))
-        alerts.append(Alert(subscription=sub.name, incident_id=event.incident.incident_id, event=alert_event,
-                            idempotency_key=key,
-                            payload=build_payload(sub.name, event, alert_event, key, kibana_url)))
-    return alerts
+    alerts = [build_alert(sub, event, kibana_url) for sub in subscriptions]
+    return [a for a in alerts if a is not None]
+
+
+def build_alert(sub: SubscriptionConfig, event: IncidentEvent, kibana_url: str | None = None, *,
+                key: str | None = None) -> Alert | None:
+    """The alert ``sub`` gets for ``event``, or None when it does not match. ``key`` replaces the
+    deterministic idempotency key (``cashwatch subscriptions test`` sends a fresh ``test-`` key): the
+    test alert is otherwise built by exactly this code, as real ones are."""
+    alert_event = match(sub, event)
+    if alert_event is None:
+        return None
+    key = key or idempotency_key(sub.name, alert_event_key(event, alert_event))
+    return Alert(subscription=sub.name, incident_id=event.incident.incident_id, event=alert_event,
+                 idempotency_key=key, payload=build_payload(sub.name, event, alert_event, key, kibana_url))
 
 
 # ---------------------------------------------------------------- signatures

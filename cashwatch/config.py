@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from cashwatch.errors import ConfigError
 from cashwatch.models import INCIDENT_TYPES, IncidentType
-from cashwatch.places_table import FORCES, REGIONS
+from cashwatch.places_table import FORCES, NATIONS, REGIONS
 
 ENV_PREFIX = "CASHWATCH_"
 # CASHWATCH_ variables that are not configuration fields: the file itself and the build switches.
@@ -113,7 +113,8 @@ class SubscriptionConfig(Strict):
     regions: list[str] = Field(default_factory=list)
     forces: list[str] = Field(default_factory=list)
     types: list[IncidentType] = Field(default_factory=list)
-    countries: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)  # ISO 3166-1 alpha-2: GB, IE, ...
+    nations: list[str] = Field(default_factory=list)  # england, wales, scotland, northern-ireland
     circle: Circle | None = None
     attempted: bool | None = None  # None: both
     min_confidence: float = Field(0.0, ge=0, le=1)
@@ -141,10 +142,21 @@ class SubscriptionConfig(Strict):
     @field_validator("countries")
     @classmethod
     def _countries(cls, v: list[str]) -> list[str]:
-        known = {f.country for f in FORCES.values()}
-        bad = [c for c in v if c not in known]
+        nations = [c for c in v if c.strip().lower().replace(" ", "-") in NATIONS]
+        if nations:
+            raise ValueError(f"{', '.join(map(repr, nations))}: a nation of the UK, not a country: use "
+                             f"nations: [{', '.join(nations)}] (countries are ISO 3166-1 alpha-2 codes, e.g. GB)")
+        bad = [c for c in v if not (len(c.strip()) == 2 and c.strip().isalpha())]
         if bad:
-            raise ValueError(f"unknown country id(s) {bad}; known: {sorted(known)}")
+            raise ValueError(f"{', '.join(map(repr, bad))}: not an ISO 3166-1 alpha-2 country code (e.g. GB, IE)")
+        return [c.strip().upper() for c in v]
+
+    @field_validator("nations")
+    @classmethod
+    def _nations(cls, v: list[str]) -> list[str]:
+        bad = [n for n in v if n not in NATIONS]
+        if bad:
+            raise ValueError(unknown_ids_message("nation", bad, NATIONS))
         return v
 
 

@@ -40,7 +40,7 @@ from cashwatch.config import ElasticsearchConfig
 from cashwatch.errors import CashwatchError, MissingExtraError
 from cashwatch.logs import get_logger
 from cashwatch.models import Analysis, Article, IncidentEvent
-from cashwatch.places_table import FORCES, region_of
+from cashwatch.places_table import FORCES, country_code, nation_of, region_of
 
 try:
     from elasticsearch import AsyncElasticsearch
@@ -110,7 +110,7 @@ def incident_doc(event: IncidentEvent, now: dt.datetime | None = None) -> dict:
     return {
         "incident_id": inc.incident_id, "type": inc.type, "attempted": inc.attempted,
         "town": inc.town, "force": inc.force, "force_name": force.name if force else None,
-        "region": inc.region or region_of(inc.force), "country": inc.country, "location": location,
+        "region": inc.region or region_of(inc.force), "country": country_code(inc.country, inc.force), "nation": nation_of(inc.force), "location": location,
         "date": _date(inc.date), "mo": list(inc.mo), "store": inc.store, "stage": inc.stage,
         "confidence": inc.confidence, "first_seen": inc.first_seen.isoformat(),
         "last_seen": inc.last_seen.isoformat(), "report_count": len(inc.reports),

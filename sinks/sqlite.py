@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cashwatch.errors import StoreError
 from cashwatch.models import Analysis, Article, Incident, IncidentEvent
+from cashwatch.places_table import country_code
 
 SCHEMA_VERSION = 1
 
@@ -165,7 +166,8 @@ class Store:
             "type=excluded.type, attempted=excluded.attempted, town=excluded.town, force=excluded.force,"
             " region=excluded.region, country=excluded.country, date=excluded.date, stage=excluded.stage,"
             " first_seen=excluded.first_seen, last_seen=excluded.last_seen, body=excluded.body",
-            (inc.incident_id, inc.type, int(inc.attempted), inc.town, inc.force, inc.region, inc.country,
+            (inc.incident_id, inc.type, int(inc.attempted), inc.town, inc.force, inc.region,
+             country_code(inc.country, inc.force),
              inc.date.isoformat() if inc.date else None, inc.stage, inc.first_seen.isoformat(),
              inc.last_seen.isoformat(), inc.model_dump_json()),
         )

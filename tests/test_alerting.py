@@ -77,10 +77,14 @@ MATCH_CASES = [
     ({"circle": CIRCLE_MCR, "forces": ["merseyside"]}, {"place": "liverpool"}, "created"),
     ({"types": ["cit_robbery"]}, {"type": "atm_theft"}, None),
     ({"types": ["cit_robbery", "atm_theft"]}, {"type": "atm_theft"}, "created"),
-    ({"countries": ["wales"]}, {"place": "wrexham"}, "created"),  # country from the force
-    ({"countries": ["wales"]}, {"place": "chester"}, None),
-    ({"countries": ["wales"]}, {"place": "chester", "country": "Wales"}, "created"),  # the incident's own, normalised
-    ({"regions": ["north-west"], "countries": ["wales"]}, {"place": "preston"}, None),  # other filters are AND
+    ({"nations": ["wales"]}, {"place": "wrexham"}, "created"),  # the nation of the force
+    ({"nations": ["wales"]}, {"place": "chester"}, None),
+    ({"regions": ["north-west"], "nations": ["wales"]}, {"place": "preston"}, None),  # other filters are AND
+    ({"countries": ["GB"]}, {"place": "chester"}, "created"),  # country from the force: GB
+    ({"countries": ["gb"]}, {"place": "chester", "country": "GB"}, "created"),  # codes are upper-cased
+    ({"countries": ["GB"]}, {"place": "chester", "country": "gb"}, "created"),  # the incident's own, normalised
+    ({"countries": ["IE"]}, {"place": "chester", "country": "GB"}, None),
+    ({"countries": ["IE"]}, {"place": "chester", "country": "IE"}, "created"),
     ({"attempted": True}, {"attempted": False}, None),
     ({"attempted": False}, {"attempted": False}, "created"),
     ({"attempted": None}, {"attempted": True}, "created"),
@@ -163,7 +167,8 @@ def test_payload_fields():
     p = alerting.build_payload("nw", ev, "updated", "cw1-k", kibana_url="http://kibana.local:5601/")
     assert p["schema"] == alerting.PAYLOAD_SCHEMA
     inc = p["incident"]
-    assert (inc["force"], inc["region"], inc["country"], inc["town"]) == ("north-wales", "north-west", "wales", "Wrexham")
+    assert (inc["force"], inc["region"], inc["country"], inc["nation"], inc["town"]) == (
+        "north-wales", "north-west", "GB", "wales", "Wrexham")
     assert inc["force_name"] == "North Wales Police"
     assert (inc["lat"], inc["lon"]) == (53.0466, -2.9925)
     assert p["first_report"]["url"] == ev.incident.reports[0].url
@@ -239,7 +244,9 @@ def test_request_headers_sign_only_with_a_secret():
 @pytest.mark.parametrize("entry, field", [
     ({"regions": ["north-west", "narnia"]}, "subscriptions[nw].regions"),
     ({"forces": ["lancs"]}, "subscriptions[nw].forces"),
-    ({"countries": ["england", "france"]}, "subscriptions[nw].countries"),
+    ({"countries": ["england"]}, "subscriptions[nw].countries"),  # a nation: nations: [england]
+    ({"countries": ["France"]}, "subscriptions[nw].countries"),
+    ({"nations": ["cornwall"]}, "subscriptions[nw].nations"),
     ({"types": ["bank_robbery"]}, "subscriptions[nw].types"),
     ({"events": ["created", "acquitted"]}, "subscriptions[nw].events"),
     ({"circle": {"lat": 53.4, "lon": -2.2}}, "subscriptions[nw].circle.km"),
@@ -331,3 +338,51 @@ def test_subscriptions_test_explains_a_match(tmp_path, place, matches):
 
 def test_settings_default_has_alerts_section():
     assert Settings().alerts.retry_initial_s > 0
+
+
+# ---------------------------------------------------------------- one country value everywhere (issue 15)
+
+def test_country_is_iso_gb_in_real_alerts_the_test_alert_and_both_stores(tmp_path):
+    import json as _json
+
+    from cashwatch.sinks.elasticsearch import incident_doc
+    from cashwatch.sinks.sqlite import Store
+
+    nw = sub(name="nw", regions=["north-west"])
+    real_ev = make_event("preston", country="GB")  # as the analyser writes it
+    (real,) = alerting.plan_alerts([nw], real_ev)
+    assert (real.payload["incident"]["country"], real.payload["incident"]["nation"]) == ("GB", "england")
+    # a force alone is enough to know the country
+    (bare,) = alerting.plan_alerts([nw], make_event("wrexham"))
+    assert (bare.payload["incident"]["country"], bare.payload["incident"]["nation"]) == ("GB", "wales")
+
+    cfg = tmp_path / "cashwatch.yaml"
+    cfg.write_text(yaml.safe_dump({"subscriptions": [{"name": "nw", "url": "https://hooks.example/x",
+                                                      "regions": ["north-west"]}]}))
+    r = CliRunner().invoke(app, ["subscriptions", "test", "nw", "--dry-run", "--config", str(cfg)], env={})
+    assert r.exit_code == 0, r.output
+    test_body = _json.loads(r.output.split("\n", 1)[1])
+    assert test_body["incident"]["country"] == "GB" and test_body["incident"]["region"] == "north-west"
+    # built by the same code: the same fields, at every level
+    assert set(test_body) == set(real.payload) and set(test_body["incident"]) == set(real.payload["incident"])
+
+    assert incident_doc(make_event("wrexham"))["country"] == "GB"
+    store = Store(tmp_path / "cw.db")
+    try:
+        from cashwatch.models import Analysis, Article
+        ev = make_event("chester", country="gb")
+        article = Article(article_id=ev.article_id, url=ev.incident.reports[0].url, title="t", text="x")
+        store.store_analysis(article, Analysis(article_id=ev.article_id, kind="incident"), [ev])
+        row = store._conn.execute("SELECT country FROM incidents").fetchone()
+        assert row[0] == "GB"
+    finally:
+        store.close()
+
+
+def test_the_docs_show_the_country_as_gb():
+    from tests.conftest import REPO
+
+    for doc in (REPO / "docs" / "alerts.md", REPO / "README.md"):
+        text = doc.read_text(encoding="utf-8")
+        assert '"country": "GB"' in text, doc
+        assert '"country": "england"' not in text and '"country": "gb"' not in text, doc

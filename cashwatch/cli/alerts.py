@@ -101,7 +101,7 @@ def _redact(url: str) -> str:
 def _describe(sub) -> str:
     parts = []
     for label, val in (("regions", sub.regions), ("forces", sub.forces), ("types", sub.types),
-                       ("countries", sub.countries)):
+                       ("countries", sub.countries), ("nations", sub.nations)):
         if val:
             parts.append(f"{label}={','.join(val)}")
     if sub.circle:
@@ -156,7 +156,8 @@ def add_subscription(
     region: list[str] = typer.Option([], "--region", help="Region id (repeatable)."),
     force: list[str] = typer.Option([], "--force", help="Police force id (repeatable)."),
     type_: list[str] = typer.Option([], "--type", help="Incident type (repeatable)."),
-    country: list[str] = typer.Option([], "--country", help="england, wales, scotland, northern-ireland (repeatable)."),
+    country: list[str] = typer.Option([], "--country", help="ISO 3166-1 alpha-2 country code, e.g. GB (repeatable)."),
+    nation: list[str] = typer.Option([], "--nation", help="england, wales, scotland, northern-ireland (repeatable)."),
     circle: Optional[str] = typer.Option(None, "--circle", help="LAT,LON,KM: incidents within KM of a point."),
     attempted: Optional[bool] = typer.Option(None, "--attempted/--not-attempted", help="Only attempts / only completed."),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence"),
@@ -187,7 +188,7 @@ def add_subscription(
     if secret:
         entry["secret"] = secret
     for key, val in (("regions", region), ("forces", force), ("types", type_), ("countries", country),
-                     ("events", event)):
+                     ("nations", nation), ("events", event)):
         if val:
             entry[key] = list(val)
     if circle is not None:
@@ -237,17 +238,19 @@ def remove_subscription(name: str = typer.Argument(...), config: Optional[str] =
 
 
 def _sample_event(sub):
-    """A made-up incident that the subscription's place and type filters should accept."""
+    """A made-up incident that the subscription's filters should accept, with its place filled in as the
+    analyser fills in a real one (force → region, nation; country ``GB``)."""
     from cashwatch.models import Incident, IncidentEvent, Report
-    from cashwatch.places_table import FORCES
+    from cashwatch.places_table import FORCES, UK
 
     force = sub.forces[0] if sub.forces else next(
         (f.id for f in FORCES.values() if (not sub.regions or f.region in sub.regions)
-         and (not sub.countries or f.country in sub.countries)), "lancashire")
+         and (not sub.nations or f.nation in sub.nations)), "lancashire")
     lat, lon = (sub.circle.lat, sub.circle.lon) if sub.circle else (None, None)
     now = dt.datetime.now(dt.timezone.utc)
     inc = Incident(incident_id="i-test-" + _secrets.token_hex(4), type=(sub.types or ["atm_theft"])[0],
-                   attempted=bool(sub.attempted), town="Testtown", force=force, lat=lat, lon=lon,
+                   attempted=bool(sub.attempted), town="Testtown", force=force, region=FORCES[force].region,
+                   country=UK, lat=lat, lon=lon,
                    date=now.date(), confidence=max(sub.min_confidence, 0.9), first_seen=now, last_seen=now,
                    reports=[Report(article_id="a-test", url="https://cashwatch.invalid/test-report",
                                    source="cashwatch test", title="Test alert from cashwatch (not a real incident)",
@@ -263,8 +266,8 @@ def test_subscription(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the match and the body; send nothing."),
     config: Optional[str] = ConfigOpt,
 ) -> None:
-    """Show whether an incident matches a subscription and the body it would get; send it once (signed, with a
-    fresh ``test-`` idempotency key and ``X-Cashwatch-Test: 1``) unless --dry-run."""
+    """Show whether an incident matches a subscription and the body it would get, then send it once
+    unless --dry-run: signed, with a fresh "test-..." idempotency key and the header X-Cashwatch-Test: 1."""
     from cashwatch import alerting
     from cashwatch.models import IncidentEvent
 
@@ -283,10 +286,9 @@ def test_subscription(
     if failed:
         typer.echo(f"no match: failing filter(s): {', '.join(failed)}")
         return
-    alert_event = alerting.match(sub, ev)
-    key = "test-" + _secrets.token_hex(8)
-    payload = alerting.build_payload(sub.name, ev, alert_event, key, settings.kibana.url)
-    body = alerting.render_body(payload, sub.format)
+    alert = alerting.build_alert(sub, ev, settings.kibana.url, key="test-" + _secrets.token_hex(8))
+    key, alert_event = alert.idempotency_key, alert.event
+    body = alerting.render_body(alert.payload, sub.format)
     typer.echo(f"matches: {alert_event}")
     typer.echo(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
     if dry_run:
