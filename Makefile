@@ -29,5 +29,13 @@ test: $(VENV)/.installed-all
 demo: $(VENV)/.installed-base
 	$(BIN)/cashwatch demo
 
+## make eval: the analyser's scores on ../shared/eval/dev.jsonl, plain and cross-validated (folds grouped by incident)
+eval: $(VENV)/.installed-all
+	$(BIN)/python -m cashwatch.processors.training eval --rules --with mention
+
+## make train: retrain the analyser's models from ../shared/eval/dev.jsonl into processors/data/models.json
+train: $(VENV)/.installed-all
+	$(BIN)/python -m cashwatch.processors.training train
+
 clean:
 	rm -rf $(VENV) build *.egg-info

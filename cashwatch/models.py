@@ -121,6 +121,8 @@ class IncidentMention(Scene):
     confidence: float = 0.5
     role: Role = "primary"
     incident_id: str | None = None
+    # the features that moved the primary/reference decision most (name -> log-odds contribution)
+    signals: dict[str, float] = Field(default_factory=dict)
 
 
 class Analysis(Record):
@@ -136,6 +138,9 @@ class Analysis(Record):
     stage: Stage | None = None  # for court reports: how far the case has got
     incidents: list[IncidentMention] = Field(default_factory=list)
     text_signature: list[int] | None = None  # MinHash of the body, for syndicated-copy linking
+    # the kind model's probability for ``kind`` and the features that moved it most (None: the rules decided)
+    kind_confidence: float | None = None
+    kind_signals: dict[str, float] = Field(default_factory=dict)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

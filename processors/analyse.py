@@ -42,6 +42,8 @@ from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
 from cashwatch.processors.dates import DateHit, find_dates
+from cashwatch.processors import features as F
+from cashwatch.processors.model import Models, default_models
 from cashwatch.processors.lexicon import found, gate, lexicon, matches, word_bits, word_char
 from cashwatch.processors.places import Gazetteer, Mention, Place, PlaceContext, default_gazetteer, distance_km
 
@@ -228,6 +230,15 @@ class _Sentence:
 
 
 @dataclass
+class Reading:
+    """An article's analysis with the features its decisions were made from (for training and explaining)."""
+
+    analysis: Analysis
+    kind_features: dict[str, float]
+    candidates: list[tuple[IncidentMention, dict[str, float]]]
+
+
+@dataclass
 class _Days:
     """Per-article dating state: the anchor day and the day of the attack dated last."""
 
@@ -305,33 +316,70 @@ class Analyser:
     ``gazetteer`` defaults to the packaged one (loaded once per process).
     """
 
-    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, models: Models | None = None,
+                 use_models: bool = True) -> None:
         self.gazetteer = gazetteer or default_gazetteer()
+        self.models = models if models is not None else default_models()
+        self.use_models = use_models  # False: the hand-written rules alone (training reads their verdicts)
 
     # -- entry point ------------------------------------------------------------------------------
     def analyse(self, article: Article) -> Analysis:
         """The kind of ``article`` and the incidents it reports (none for campaign and other)."""
+        return self.read(article).analysis
+
+    def read(self, article: Article, kind: str | None = None) -> "Reading":
+        """:meth:`analyse` with the features behind each decision (what training and ``explain`` need).
+
+        ``kind``: read the article as this kind instead of deciding it (training reads the candidate
+        incidents of every labelled incident and court report)."""
         # the target words' beginnings ("atm", "cash", "guard") in the raw headline and body. Reading only drops
         # lines and whitespace, so its sentences hold no others: an article without any names no target and
         # is "other" without being read (much general news); one with some looks for just those in each sentence
         starts = C.target_starts(f"{article.title or ''}\n{article.text}".lower())
         if not starts:
-            return self._result(article, "other", None, [])
+            return Reading(self._result(article, "other", None, []), {}, [])
         sentences = self._sentences(article, starts)
-        kind, stage = self._kind(article, sentences)
-        incidents: list[IncidentMention] = []
+        rule_kind, stage = self._kind(article, sentences)
+        published = article.published or _reference_anchor(sentences) or _dateline(sentences)
+        fresh = [self._fresh(s, sentences) for s in sentences if s.attack]
+        kind_x = F.kind_features(sentences, published, fresh, rule_kind)
+        forced = kind
+        kind, kind_p, kind_why = forced or rule_kind, None, {}
+        model = self.models.get("kind")
+        if model is not None and self.use_models and forced is None:
+            kind, kind_p = model.predict(kind_x)
+            kind_why = model.explain(kind_x, kind)
+        if kind == "court" and stage is None:
+            stage = C.stage_of(_word_counts(sentences, len(sentences), {}))
+        candidates: list[tuple[IncidentMention, dict[str, float]]] = []
         if kind in ("incident", "court"):
             # places are only needed to place incidents: scan them for relevant articles only
             for s in sentences:
                 s.mentions = self.gazetteer.scan(s.text, title_case=s.is_title)
             mentions = [m for s in sentences for m in s.mentions]
             ctx = self.gazetteer.context(mentions, hint=article.place_hint, url=article.url, source=article.source)
-            incidents = self._incidents(article, sentences, ctx, kind)
-            if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents:
-                # only old attacks are reported: a follow-up about past attacks, not new news
-                kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences), _bits(sentences)) >= 3 \
-                    else kind
-        return self._result(article, kind, stage, incidents)
+            candidates = self._incidents(article, sentences, ctx, kind)
+        incidents = [self._decide(m, x) for m, x in candidates]
+        if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents and \
+                (model is None or not self.use_models) and forced is None:
+            # only old attacks are reported: a follow-up about past attacks, not new news
+            kind = "campaign" if C.campaign_score(" ".join(s.text for s in sentences), _bits(sentences)) >= 3 \
+                else kind
+        analysis = self._result(article, kind, stage, incidents)
+        if kind_p is not None:
+            analysis = analysis.model_copy(update={"kind_confidence": round(kind_p, 3), "kind_signals": kind_why})
+        return Reading(analysis, kind_x, candidates)
+
+    def _decide(self, m: IncidentMention, x: dict[str, float]) -> IncidentMention:
+        """Primary or reference: the mention model's call on the rules' candidate, with its evidence."""
+        model = self.models.get("mention")
+        if model is None or not self.use_models:
+            return m
+        x = F.split_by_kind(x)
+        p = model.proba(x)["primary"]
+        role = "primary" if p >= 0.5 else "reference"
+        return m.model_copy(update={"role": role, "confidence": round(p if role == "primary" else 1 - p, 2),
+                                    "signals": model.explain(x, role)})
 
     @staticmethod
     def _result(article: Article, kind: str, stage: str | None, incidents: list[IncidentMention]) -> Analysis:
@@ -525,7 +573,7 @@ class Analyser:
                 if p is None or not any(q is not p and q.population > p.population and distance_km(p, q) < 15 for q in places)]
 
     def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
-                   kind: str) -> list[IncidentMention]:
+                   kind: str) -> list[tuple[IncidentMention, dict[str, float]]]:
         # the day relative dates count from: publication, else a police reference or dateline date
         days = _Days(article.published or _reference_anchor(sentences) or _dateline(sentences))
         groups: list[_Incident] = []
@@ -649,20 +697,34 @@ class Analyser:
                     town = _unknown_town(sentences[max(0, start - 2):stop], start)
                     if town is not None:
                         g.town, g.key = town, town.lower()
+        evidence_weight = sum(ctx.forces.values()) or 1.0
         for n, g in enumerate(groups):
             mention = self._mention(g, sentences, ctx, article, kind, days, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
-                out.append(mention)
+                town_low = (mention.town or "").lower()
+                x = F.mention_features(
+                    kind=kind, index=n, groups=len(groups), first_sentence=g.sentences[0].index if g.sentences else 0,
+                    sentences=len(sentences), own=g.sentences, rule_role=mention.role, itype=mention.type,
+                    town=mention.town, force=mention.force, country=mention.country, day=mention.date,
+                    published=article.published, top_force=ctx.top_force(),
+                    force_share=ctx.forces.get(mention.force, 0) / evidence_weight if mention.force else 0.0,
+                    hint=ctx.hint, town_mentions=sum(1 for s in sentences if town_low and town_low in s.low),
+                    dated_old=bool(article.published and mention.date and
+                                   mention.date < article.published - _REFERENCE_AGE))
+                out.append((mention, x))
                 days.previous = mention.date
         # the same scene reached twice (town in one sentence, its area in another): keep one
-        dedup: list[IncidentMention] = []
-        for m in out:
-            twin = next((d for d in dedup if d.force == m.force and d.country == m.country and
-                         (d.town is None or m.town is None) and d.type == m.type), None)
-            if twin is None:
-                dedup.append(m)
-            elif twin.town is None and m.town is not None:
-                dedup[dedup.index(twin)] = m.model_copy(update={"role": twin.role if twin.role == "primary" else m.role})
+        dedup: list[tuple[IncidentMention, dict[str, float]]] = []
+        for m, x in out:
+            k = next((k for k, (d, _) in enumerate(dedup) if d.force == m.force and d.country == m.country and
+                      (d.town is None or m.town is None) and d.type == m.type), None)
+            if k is None:
+                dedup.append((m, x))
+            elif dedup[k][0].town is None and m.town is not None:
+                twin, tx = dedup[k]
+                role = twin.role if twin.role == "primary" else m.role
+                dedup[k] = (m.model_copy(update={"role": role}),
+                            {**x, "rule_primary": float(role == "primary"), "first": max(x["first"], tx["first"])})
         return dedup
 
     def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,

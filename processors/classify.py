@@ -267,9 +267,9 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
     has_atm = found(ATM, low, bits)
     if not has_atm and not found(CIT, low, bits):
         return None
-    if not found(ATTACK, low, bits):
-        return None
     cit_victim = found(CIT_STRONG, low, bits) and found(CIT_ROBBERY, low, bits)
+    if not cit_victim and not found(ATTACK, low, bits):
+        return None  # (a cash-in-transit robbery has its own words: "the guard's cash box was taken")
     if has_atm and not (cit_victim and _cit_over_atm(low, bits)):
         miss = _near_miss(low, bits, ("fraud", "fees"))
         if miss:
