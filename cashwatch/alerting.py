@@ -159,6 +159,32 @@ def _report(r) -> dict:
             "published": r.published.isoformat() if r.published else None, "kind": r.kind, "role": r.role}
 
 
+def incident_fields(inc: Incident) -> dict:
+    """An incident's fields as alerts carry them (``payload["incident"]``), and as the ``incidents``
+    command exports them (CSV, GeoJSON): one shape wherever an incident leaves cashwatch."""
+    force = FORCES.get(inc.force or "")
+    return {
+        "id": inc.incident_id,
+        "type": inc.type,
+        "type_label": TYPE_LABELS.get(inc.type, inc.type),
+        "attempted": inc.attempted,
+        "town": inc.town,
+        "force": inc.force,
+        "force_name": force.name if force else None,
+        "region": incident_region(inc),
+        "country": incident_country(inc),
+        "nation": incident_nation(inc),
+        "lat": inc.lat,
+        "lon": inc.lon,
+        "date": inc.date.isoformat() if inc.date else None,
+        "stage": inc.stage,
+        "confidence": inc.confidence,
+        "mo": list(inc.mo),
+        "first_seen": inc.first_seen.isoformat(),
+        "last_seen": inc.last_seen.isoformat(),
+    }
+
+
 def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: str,
                   kibana_url: str | None = None) -> dict:
     """The generic, versioned JSON body of one alert (documented field by field in docs/alerts.md).
@@ -166,7 +192,6 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
     Deterministic for a given input (no send time inside), so every retry carries the same body.
     """
     inc = event.incident
-    force = FORCES.get(inc.force or "")
     first = inc.reports[0] if inc.reports else None
     payload = {
         "schema": PAYLOAD_SCHEMA,
@@ -176,26 +201,7 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
         "incident_event": event.event,
         "changes": list(event.changes),
         "triggered_by": event.article_id,
-        "incident": {
-            "id": inc.incident_id,
-            "type": inc.type,
-            "type_label": TYPE_LABELS.get(inc.type, inc.type),
-            "attempted": inc.attempted,
-            "town": inc.town,
-            "force": inc.force,
-            "force_name": force.name if force else None,
-            "region": incident_region(inc),
-            "country": incident_country(inc),
-            "nation": incident_nation(inc),
-            "lat": inc.lat,
-            "lon": inc.lon,
-            "date": inc.date.isoformat() if inc.date else None,
-            "stage": inc.stage,
-            "confidence": inc.confidence,
-            "mo": list(inc.mo),
-            "first_seen": inc.first_seen.isoformat(),
-            "last_seen": inc.last_seen.isoformat(),
-        },
+        "incident": incident_fields(inc),
         "first_report": _report(first) if first else None,
         "reports": [_report(r) for r in inc.reports],
         "report_count": len(inc.reports),

@@ -205,6 +205,9 @@ class OpsConfig(Strict):
     metrics_port: int = Field(9464, ge=0, le=65535)  # 0 disables the HTTP port
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # /healthz says "starting" (200), not "degraded" (503), for this long after start-up while no feed
+    # has been fetched yet and some have not been polled once (cashwatch/health.py).
+    health_grace_s: float = Field(120.0, ge=0)
 
 
 class Settings(Strict):

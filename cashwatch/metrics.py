@@ -41,3 +41,9 @@ DEAD_LETTERS = Counter("cashwatch_dead_letters_total", "Records dead-lettered by
 LINK_MENTIONS = Counter("cashwatch_link_mentions_total", "Incident mentions by linking outcome", ["outcome"], registry=REGISTRY)
 LINK_LOOKUPS = Counter("cashwatch_link_lookups_total", "Linker look-ups in the store by kind (window, id)", ["kind"], registry=REGISTRY)
 LINK_MEMORY = Gauge("cashwatch_link_incidents_in_memory", "Incidents held in the linker's memory", registry=REGISTRY)
+# Health (cashwatch/health.py): feeds by state, force areas by coverage, the verdict of /healthz.
+FEEDS_BY_STATUS = Gauge("cashwatch_feeds", "Configured feeds by health state (ok, failing, late, pending, disabled)", ["status"], registry=REGISTRY)
+FEEDS_SILENT = Gauge("cashwatch_feeds_silent", "Working feeds with no new item for much longer than usual", registry=REGISTRY)
+FEED_LAST_SUCCESS = Gauge("cashwatch_feed_last_success_timestamp_seconds", "Unix time of the feed's last successful poll", ["feed"], registry=REGISTRY)
+FORCES_BY_COVERAGE = Gauge("cashwatch_force_areas", "Police force areas by feed coverage (ok, silent, no_working_feed, no_feed)", ["coverage"], registry=REGISTRY)
+HEALTHY = Gauge("cashwatch_healthy", "1 when /healthz says ok or starting, 0 when degraded", registry=REGISTRY)

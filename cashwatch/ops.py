@@ -11,16 +11,26 @@ from cashwatch.metrics import REGISTRY
 
 
 class OpsServer:
-    """Lifecycle: ``await start()`` binds host:port (port 0 picks a free one) → ``await stop()``."""
+    """Lifecycle: ``await start()`` binds host:port (port 0 picks a free one) → ``await stop()``.
 
-    def __init__(self, host: str, port: int, status: Callable[[], dict] | None = None) -> None:
+    ``/healthz`` answers ``health()`` (HTTP status, JSON body) when given, e.g. the embedded monitor's
+    verdict: 200 ``ok`` / ``starting``, 503 ``degraded`` (what a load balancer or a systemd watchdog
+    understands); else 200 ``{"status": "ok", **status()}`` (the process is up).
+    """
+
+    def __init__(self, host: str, port: int, status: Callable[[], dict] | None = None,
+                 health: Callable[[], tuple[int, dict]] | None = None) -> None:
         self.host, self.port = host, port
         self._status = status or (lambda: {})
+        self._health = health
         self._runner: web.AppRunner | None = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        body = {"status": "ok", **self._status()}
-        return web.Response(text=json.dumps(body, default=str), content_type="application/json")
+        if self._health is not None:
+            code, body = self._health()
+        else:
+            code, body = 200, {"status": "ok", **self._status()}
+        return web.Response(text=json.dumps(body, default=str), status=code, content_type="application/json")
 
     async def _metrics(self, request: web.Request) -> web.Response:
         resp = web.Response(body=generate_latest(REGISTRY))

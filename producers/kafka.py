@@ -22,6 +22,7 @@ already has, and a crash before the acknowledgement publishes it again (consumer
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -144,7 +145,13 @@ async def run_producer(settings: Settings, stop: asyncio.Event, *, state_path: s
     poller = asyncio.create_task(producer.run(pages, poll_stop), name="poll")
     publisher_task = asyncio.create_task(
         publish_pages(publisher, pages, poll_stop, on_acked=lambda p: state.mark_done(p.item)), name="publish")
+    from cashwatch import health
+
+    # the feeds' summary line ("0 of 46 feeds reachable") and health metrics, as in the embedded runtime
+    watcher = asyncio.create_task(health.watch(settings, state, poll_stop, log, started_at=time.time()), name="health")
     log.info("kafka_producer_started", bootstrap=settings.kafka.bootstrap_servers)
+    if not any(f.enabled for f in settings.feeds):
+        log.warning("no_feeds", note="no enabled feeds in the configuration: nothing will be published")
     try:
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, poller, publisher_task], return_when=asyncio.FIRST_COMPLETED)
@@ -153,7 +160,7 @@ async def run_producer(settings: Settings, stop: asyncio.Event, *, state_path: s
                 raise t.exception()
     finally:
         poll_stop.set()
-        await asyncio.gather(poller, publisher_task, return_exceptions=True)
+        await asyncio.gather(poller, publisher_task, watcher, return_exceptions=True)
         await producer.aclose()
         publisher.close()
         state.close()

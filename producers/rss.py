@@ -351,7 +351,8 @@ class Producer:
             last_error_code=last_code, last_error=last_error, last_outcome=outcome,
             last_polled=now, last_ok=now, polls=st.polls + 1,
             not_modified=st.not_modified + (outcome == "not_modified"), errors=st.errors + (note is not None),
-            items_new=st.items_new + new,
+            items_new=st.items_new + new, first_new_at=st.first_new_at or (now if new else None),
+            last_new_at=now if new else st.last_new_at, new_polls=st.new_polls + (new > 0),
         ))
         metrics.FEED_POLLS.labels(feed.id, outcome).inc()
         if outcome == "not_modified":
@@ -379,14 +380,17 @@ class Producer:
             next_due=now + delay, backoff_s=backoff, consecutive_errors=errors,
             last_error_code=code, last_error=message[:500], last_outcome="error",
             last_polled=now, last_ok=st.last_ok, polls=st.polls + 1, not_modified=st.not_modified,
-            errors=st.errors + 1, items_new=st.items_new,
+            errors=st.errors + 1, items_new=st.items_new, first_new_at=st.first_new_at,
+            last_new_at=st.last_new_at, new_polls=st.new_polls,
         ))
         metrics.FEED_POLLS.labels(feed.id, "error").inc()
         metrics.FEED_ERRORS.labels(feed.id, code).inc()
         metrics.ERRORS.labels("poll_feed", code).inc()
         metrics.FEEDS_BACKING_OFF.set(self.state.backing_off_count())
-        log.warning("feed_poll_failed", feed=feed.id, url=feed.url, error_code=code, error=message[:300],
-                    status=status, consecutive_errors=errors, retry_in_s=round(delay, 1))
+        # One line per failing feed only at debug level: with the network down, 46 of them say nothing
+        # that the monitor's summary line ("0 of 46 feeds reachable", cashwatch/health.py) does not.
+        log.debug("feed_poll_failed", feed=feed.id, url=feed.url, error_code=code, error=message[:300],
+                  status=status, consecutive_errors=errors, retry_in_s=round(delay, 1))
 
     # ------------------------------------------------------------------ pages
 

@@ -49,7 +49,10 @@ CREATE TABLE IF NOT EXISTS producer_feeds (
     polls INTEGER NOT NULL DEFAULT 0,
     not_modified INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0,
-    items_new INTEGER NOT NULL DEFAULT 0
+    items_new INTEGER NOT NULL DEFAULT 0,
+    first_new_at REAL,
+    last_new_at REAL,
+    new_polls INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS producer_seen (
     key TEXT PRIMARY KEY,
@@ -88,6 +91,9 @@ class FeedState:
     not_modified: int = 0
     errors: int = 0
     items_new: int = 0
+    first_new_at: float | None = None  # when a poll first found new items
+    last_new_at: float | None = None  # when a poll last found new items
+    new_polls: int = 0  # polls that found new items (for the feed's usual gap between new items)
 
     @property
     def backing_off(self) -> bool:
@@ -98,6 +104,8 @@ class FeedState:
 
 
 _FIELDS = tuple(FeedState.__dataclass_fields__)
+# Columns added after the first release, with their SQL type: added to an older file when it is opened.
+_ADDED_COLUMNS = {"first_new_at": "REAL", "last_new_at": "REAL", "new_polls": "INTEGER NOT NULL DEFAULT 0"}
 
 
 def item_keys(item: FeedItem) -> list[str]:
@@ -122,6 +130,10 @@ class ProducerState:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(producer_feeds)")}
+            for col, decl in _ADDED_COLUMNS.items():
+                if col not in have:
+                    self._db.execute(f"ALTER TABLE producer_feeds ADD COLUMN {col} {decl}")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open producer state: {exc}") from exc
 

@@ -409,6 +409,9 @@ class WebhookSink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._user_agent = user_agent(settings.http)
+        from cashwatch.health import ComponentHealth
+
+        self.health = ComponentHealth()  # failing while the outbox (SQLite) cannot be read or written
         self._update_pending()
 
     # ------------------------------------------------------------ enqueue
@@ -435,7 +438,12 @@ class WebhookSink:
                           error_code="bad_event", error=str(exc))
         if not rows:
             return 0
-        n = self.log.insert(rows)
+        try:
+            n = self.log.insert(rows)
+        except StoreError as exc:
+            self.health.failed(str(exc))
+            raise
+        self.health.ok()
         metrics.ALERTS.labels(outcome="queued").inc(n)
         if len(rows) > n:
             metrics.ALERTS.labels(outcome="duplicate").inc(len(rows) - n)
@@ -615,7 +623,9 @@ class WebhookSink:
                                 self._update_pending()
                                 synced = now
                             heads = self.log.heads()
+                            self.health.ok()
                         except StoreError as exc:  # e.g. locked beyond busy_timeout: keep the loop alive, retry
+                            self.health.failed(str(exc))
                             log.error("alert_store_failed", error_code="store", error=str(exc))
                             heads = []
                         for sub, t in list(tasks.items()):

@@ -70,7 +70,7 @@ def test_bad_config_exits_2_naming_the_file(args):
 def test_printed_incidents_leave_out_the_linkers_text_signatures():
     import datetime as dt
 
-    from cashwatch.cli.core import _incident_json
+    from cashwatch.cli.incidents import _incident_json
     from cashwatch.models import Incident, Report
 
     now = dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc)

@@ -11,7 +11,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from cashwatch.cli import core as _core  # noqa: E402,F401  (registers run, analyse, replay, search, ...)
+from cashwatch.cli import core as _core  # noqa: E402,F401  (registers run, analyse, extract, replay, demo)
+from cashwatch.cli import incidents as _incidents  # noqa: E402,F401  (search, incidents, forces)
+from cashwatch.cli import feeds as _feeds  # noqa: E402,F401  (feeds)
 from cashwatch.cli import alerts as _alerts  # noqa: E402,F401  (subscriptions, alerts)
 from cashwatch.cli import distributed as _distributed  # noqa: E402,F401  (process, kafka, kibana)
 

@@ -189,10 +189,7 @@ async def run_monitor(settings, stop, *, on_stored=None, ops: bool = True):
     monitor = EmbeddedMonitor(settings, on_stored=on_stored)
     server = None
     if ops and settings.ops.metrics_port:
-        server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port,
-                           status=lambda: {"processed": monitor.processed, "queue": monitor.pages.qsize(),
-                                           "feeds": len(settings.feeds),
-                                           "feeds_backing_off": monitor.state.backing_off_count()})
+        server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port, health=monitor.healthz)
         url = await server.start()
         _err(f"ops: {url}/healthz  {url}/metrics")
     try:
@@ -216,6 +213,9 @@ def run(config: Optional[str] = ConfigOpt) -> None:
     if settings.runtime != "embedded":
         _err("error: runtime is 'distributed': start the stages with `cashwatch process` and docker-compose")
         raise typer.Exit(2)
+    if not any(f.enabled for f in settings.feeds):
+        _err("warning: no enabled feeds in the configuration: the monitor will watch nothing "
+             "(add feeds: or feeds_file:, see deploy/feeds.yaml)")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -362,139 +362,6 @@ def replay(
         raise typer.Exit(EXIT_REJECTED)
 
 
-# -- reading the store ---------------------------------------------------------------------------
-
-def _since(value: str | None) -> date | None:
-    """``30d``, ``12w``, ``6m`` or an ISO date → the first day included."""
-    import re
-    from datetime import timedelta
-
-    if not value:
-        return None
-    m = re.fullmatch(r"(\d+)([dwmy])", value.strip())
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        days = n * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
-        return date.today() - timedelta(days=days)
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: use 30d, 12w, 6m, 1y or YYYY-MM-DD") from exc
-
-
-def _open_store(config: str | None):
-    from pathlib import Path
-
-    from cashwatch.sinks.sqlite import Store
-
-    settings = load_config(config or default_config_path())
-    if not Path(settings.store_path).exists():
-        _err(f"error: no store at {settings.store_path} (run the monitor first, or set store_path)")
-        raise typer.Exit(2)
-    return Store(settings.store_path)
-
-
-def _incident_json(inc) -> dict:
-    """An incident as the commands print it: without the reports' text signatures (linker data)."""
-    import json as _json
-
-    return _json.loads(inc.model_dump_json(exclude={"reports": {"__all__": {"text_signature"}}}))
-
-
-def _print_incidents(incidents, as_json: bool) -> None:
-    import json as _json
-
-    from rich.console import Console
-    from rich.table import Table
-
-    if as_json:
-        for inc in incidents:
-            print(_json.dumps(_incident_json(inc), ensure_ascii=False))
-        return
-    table = Table(show_lines=False)
-    for col in ("incident", "date", "type", "town", "force", "region", "stage", "reports", "first report"):
-        table.add_column(col, overflow="fold")
-    for inc in incidents:
-        first = inc.reports[0].title if inc.reports else ""
-        table.add_row(inc.incident_id, str(inc.date or ""), inc.type + (" (attempt)" if inc.attempted else ""),
-                      inc.town or "", inc.force or "", inc.region or "", inc.stage, str(len(inc.reports)), first[:60])
-    Console(width=160).print(table)
-    if not incidents:
-        _err("no incidents match")
-
-
-TypeOpt = typer.Option(None, "--type", "-t", help="Incident type (repeatable).")
-ForceOpt = typer.Option(None, "--force", "-f", help="Police force id (repeatable).")
-RegionOpt = typer.Option(None, "--region", "-r", help="Region id (repeatable).")
-SinceOpt = typer.Option(None, "--since", help="30d, 12w, 6m, 1y or YYYY-MM-DD.")
-LimitOpt = typer.Option(50, help="At most this many incidents.")
-JsonOpt = typer.Option(False, "--json", help="One JSON incident per line.")
-
-
-@app.command()
-def search(
-    query: str = typer.Argument(..., help="Words to find in towns and reports (all must match)."),
-    force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
-    region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
-    limit: int = LimitOpt, as_json: bool = JsonOpt,
-    config: Optional[str] = ConfigOpt,
-) -> None:
-    """Full-text search of incidents, e.g. `cashwatch search oakham --force leicestershire --since 30d`."""
-    store = _open_store(config)
-    _print_incidents(store.search(query, forces=force, types=type, regions=region, since=_since(since), limit=limit), as_json)
-
-
-incidents_app = typer.Typer(help="List incidents, or show one with its reports.", invoke_without_command=True)
-app.add_typer(incidents_app, name="incidents")
-
-
-@incidents_app.callback()
-def incidents_list(
-    ctx: typer.Context,
-    force: Optional[list[str]] = ForceOpt, type: Optional[list[str]] = TypeOpt,
-    region: Optional[list[str]] = RegionOpt, since: Optional[str] = SinceOpt,
-    limit: int = LimitOpt, as_json: bool = JsonOpt,
-    config: Optional[str] = ConfigOpt,
-) -> None:
-    """List incidents, newest first."""
-    ctx.obj = {"config": config, "as_json": as_json}
-    if ctx.invoked_subcommand:
-        return
-    store = _open_store(config)
-    _print_incidents(store.list_incidents(forces=force, types=type, regions=region, since=_since(since), limit=limit), as_json)
-
-
-@incidents_app.command("show")
-def incidents_show(
-    ctx: typer.Context,
-    incident_id: str = typer.Argument(..., help="Incident id."),
-    as_json: bool = typer.Option(False, "--json", help="The incident as JSON."),
-    config: Optional[str] = ConfigOpt,
-) -> None:
-    """Show one incident with its reports in time order."""
-    import json as _json
-
-    store = _open_store(config or (ctx.obj or {}).get("config"))
-    inc = store.get_incident(incident_id)
-    if inc is None:
-        _err(f"error: no incident {incident_id!r}")
-        raise typer.Exit(1)
-    reports = store.reports_of(incident_id)
-    if as_json or (ctx.obj or {}).get("as_json"):
-        print(_json.dumps({**_incident_json(inc), "stored_reports": reports}, ensure_ascii=False))
-        return
-    print(f"{inc.incident_id}  {inc.type}{' (attempt)' if inc.attempted else ''}  stage: {inc.stage}")
-    print(f"  where: {inc.town or '?'}, {inc.force or '?'} ({inc.region or '?'}, {inc.country or '?'})"
-          + (f"  [{inc.lat:.4f}, {inc.lon:.4f}]" if inc.lat is not None and inc.lon is not None else ""))
-    print(f"  when:  {inc.date or 'unknown'}   first seen {inc.first_seen:%Y-%m-%d %H:%M}, last seen {inc.last_seen:%Y-%m-%d %H:%M}")
-    if inc.mo:
-        print(f"  how:   {', '.join(inc.mo)}")
-    print(f"  reports ({len(reports)}):")
-    for r in reports:
-        print(f"    {r['published'] or r['stored_at'][:10]}  {r['kind']:<8} {r['source']:<28} {r['title'][:70]}")
-        print(f"        {r['url']}")
-
-
 # -- demo ----------------------------------------------------------------------------------------
 
 @app.command()
@@ -503,7 +370,8 @@ def demo(
     timeout_s: float = typer.Option(120.0, help="Give up after this long."),
 ) -> None:
     """Serve a simulated newsroom on loopback, run the monitor against it, print the incidents found
-    and the webhook alerts a local receiver got."""
+    and the webhook alerts a local receiver got. The store is a temporary file, deleted at the end:
+    the demo leaves nothing behind and never touches your cashwatch.db."""
     import asyncio
     import json as _json
     import tempfile
@@ -566,9 +434,11 @@ def demo(
                 store.close()
                 return incidents, list(receiver.processed)
 
+    from cashwatch.cli.incidents import print_incidents
+
     incidents, received = asyncio.run(main())
     print()
-    _print_incidents(incidents, as_json=False)
+    print_incidents(incidents, "table")
     print(f"\nwebhooks received: {len(received)}")
     for r in received:
         body = r.json()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from cashwatch import metrics
+from cashwatch import health, metrics
 from cashwatch.config import Settings
 from cashwatch.errors import StoreError
 from cashwatch.logs import get_logger
@@ -30,6 +30,8 @@ from cashwatch.processors.pipeline import AnalysisPipeline
 from cashwatch.sinks.sqlite import Store
 
 log = get_logger("cashwatch.embedded")
+
+HEALTH_CHECK_S = 5.0  # how often the monitor re-assesses its health (metrics, the summary log line)
 
 # An extracted body shorter than this is not a story (a consent wall, an error page): fall back to the
 # feed's own title and summary so the item is still analysed rather than lost.
@@ -96,7 +98,26 @@ class EmbeddedMonitor:
         self.pages: asyncio.Queue[Page] = asyncio.Queue(maxsize=settings.queue_size)
         self.on_stored = on_stored
         self.processed = 0
+        self.started_at = time.time()
+        self.components = {"store": health.ComponentHealth(), "alerts": self.webhooks.health}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashwatch-process")
+
+    def health(self, now: float | None = None) -> tuple[list[health.FeedHealth], health.Verdict]:
+        """Every feed's health and the monitor's verdict (cashwatch/health.py), as /healthz reports them."""
+        now = time.time() if now is None else now
+        states = {st.feed_id: st for st in self.state.all_feed_states()}
+        feeds = health.feeds_health(self.settings, states, now)
+        verdict = health.assess(feeds, started_at=self.started_at, now=now,
+                                grace_s=self.settings.ops.health_grace_s, components=self.components)
+        return feeds, verdict
+
+    def healthz(self) -> tuple[int, dict]:
+        """The ``/healthz`` answer: HTTP status and body."""
+        feeds, verdict = self.health()
+        body = {"status": verdict.status, "reasons": verdict.reasons, **verdict.summary,
+                "processed": self.processed, "queue": self.pages.qsize(),
+                "feeds_backing_off": verdict.summary.get("feeds_failing", 0)}
+        return verdict.http_status, body
 
     async def _process_loop(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -110,6 +131,7 @@ class EmbeddedMonitor:
             try:
                 article, analysis, events = await loop.run_in_executor(self._executor, self.processor.process, page)
             except StoreError as exc:  # infrastructure: keep the item unseen, a later poll retries it
+                self.components["store"].failed(str(exc))
                 metrics.ERRORS.labels("store", "store_error").inc()
                 log.error("store_failed", error=str(exc), error_code="store_error", **log_ctx)
                 self.state.release(page.item)
@@ -126,6 +148,7 @@ class EmbeddedMonitor:
                     log.error("dead_letter_failed", error=str(store_exc), **log_ctx)
                     self.state.release(page.item)
                 continue
+            self.components["store"].ok()
             # Order matters for "nothing lost": alerts are queued durably, then the item counts as seen.
             if events:
                 await loop.run_in_executor(self._executor, self.webhooks.enqueue, events)
@@ -143,9 +166,15 @@ class EmbeddedMonitor:
             asyncio.create_task(self.producer.run(self.pages, producer_stop), name="producer"),
             asyncio.create_task(self._process_loop(stop), name="processor"),
             asyncio.create_task(self.webhooks.run(stop), name="webhooks"),
+            asyncio.create_task(health.watch(self.settings, self.state, stop, log, started_at=self.started_at,
+                                             components=self.components, every_s=HEALTH_CHECK_S), name="health"),
         ]
-        log.info("monitor_started", feeds=len([f for f in self.settings.feeds if f.enabled]),
+        enabled = len([f for f in self.settings.feeds if f.enabled])
+        log.info("monitor_started", feeds=enabled,
                  subscriptions=len(self.settings.subscriptions), store=self.settings.store_path)
+        if not enabled:
+            log.warning("no_feeds", note="no enabled feeds in the configuration: nothing will be monitored "
+                        "(set feeds: or feeds_file:)")
         try:
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
