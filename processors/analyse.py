@@ -93,6 +93,11 @@ _GENERAL = lexicon(r"\b(?:a\s+number\s+of|series\s+of|spate\s+of|string\s+of|wav
 _SEPARATE = lexicon(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|robbery)|a\s+short\s+time\s+later|"
                     r"(?:minutes|hours)\s+later|later\s+that\s+(?:day|morning|night|evening)|"
                     r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
+# "in locations including A, B and C", "sites such as D": places that are scenes of the attacks told
+_INCLUDING = lexicon(r"\b(?:including|includ(?:ed|es)|such\s+as|namely|among\s+them)\s+(?:in\s+|at\s+)?$")
+_LOCATOR = re.compile(r",?\s*(?:near(?:\s+to)?|outside|close\s+to|just\s+outside)\s+", re.I)
+# a line of a list of addresses: a town and county, or a date in brackets at its end
+_ADDRESS_LINE = re.compile(r"\(\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s*\)|^\s*[-•*]\s")
 _STRUCK = lexicon(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
@@ -725,7 +730,82 @@ class Analyser:
                 role = twin.role if twin.role == "primary" else m.role
                 dedup[k] = (m.model_copy(update={"role": role}),
                             {**x, "rule_primary": float(role == "primary"), "first": max(x["first"], tx["first"])})
-        return dedup
+        return dedup + self._series(article, sentences, ctx, kind, [m for m, _ in dedup], days)
+
+    def _series(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext, kind: str,
+                known: list[IncidentMention], days: "_Days") -> list[tuple[IncidentMention, dict[str, float]]]:
+        """The other attacks of a series: every settlement a sentence about attacks introduces as where
+        one happened ("thefts at stores in A, B and C", "on 2 May they struck in D", a list of addresses
+        with their towns), that no candidate above is already placed at.
+
+        A court report's case is its whole series, so each becomes a primary incident; a news report
+        naming other attacks usually does so for context, so there they are references (kept, for the
+        analyst and for linking, not alerted). Typed by the sentence's own method words, else by the
+        article's commonest type; dated by the sentence."""
+        out: list[tuple[IncidentMention, dict[str, float]]] = []
+        towns = {(m.town or "").lower() for m in known}
+        spots = [(m.lat, m.lon) for m in known if m.lat is not None and m.lon is not None]
+        types = [m.type for m in known]
+        default = max(sorted(set(types)), key=types.count) if types else None
+        evidence_weight = sum(ctx.forces.values()) or 1.0
+        seen_attack = False
+        for s in sentences:
+            about_attacks = s.attack is not None or found(_EVENT_WORD, s.low, s.bits) or found(_STRUCK, s.text, s.bits)
+            _LOCATOR = re.compile(r",?\s*(?:near(?:\s+to)?|outside|close\s+to|just\s+outside)\s+", re.I)
+# a line of a list of addresses after the story's first attack ("Post Office, High Street, Sandy (1/2/17)")
+            listed_line = seen_attack and len(s.text) < 160 and bool(_ADDRESS_LINE.search(s.text))
+            seen_attack = seen_attack or s.attack is not None
+            if not (about_attacks or listed_line) or s.is_title:
+                continue
+            if s.stage is not None and not (s.attack is not None and s.attack.strong):
+                continue  # the arrest, charge or plea: where suspects were held or live, where the case is heard
+            previous_end: int | None = None
+            for k, m in enumerate(s.mentions):
+                continued = previous_end is not None and _LIST_GAP.fullmatch(s.text[previous_end:m.start])
+                previous_end = None
+                if m.kind != "place":
+                    continue
+                before = s.text[max(0, m.start - 40):m.start]
+                if _RESIDENT.search(before) or _ORIGIN_AFTER.match(s.text, m.end) or _AFTERMATH.search(before):
+                    continue  # where someone lives, or where the getaway car turned up
+                if k and s.mentions[k - 1].kind == "place" and _LOCATOR.fullmatch(s.text[s.mentions[k - 1].end:m.start]):
+                    continue  # "Shildon, near Bishop Auckland": says where the scene before it is
+                introduced = continued or _SCENE_PREP.search(before) or _LISTED_SCENE.search(before) or \
+                    _STREET_BEFORE.search(before) or _INCLUDING.search(before) or (listed_line and before.rstrip().endswith(","))
+                if not introduced:
+                    continue
+                place = self._resolve_in_sentence(s, k, ctx)
+                if place is None:
+                    continue
+                previous_end = m.end
+                name = place.name.lower()
+                if name in towns or any(distance_km(place, Place("", "GB", lat, lon, 0, None, "")) < 3
+                                        for lat, lon in spots):
+                    continue
+                itype = (s.attack.type if s.attack is not None else None) or _atm_type([s]) or default
+                if itype is None:
+                    continue
+                towns.add(name)
+                spots.append((place.lat, place.lon))
+                day = _pick(s.dates(days.anchor))
+                if day is not None and days.anchor is not None and day > days.anchor + timedelta(days=1):
+                    day = None  # a hearing's date, not the attack's
+                role = "primary" if kind == "court" else "reference"
+                mention = IncidentMention(type=itype, attempted=C.is_attempted(s.text, s.bits),  # type: ignore[arg-type]
+                                          town=place.name, force=place.force, region=region_of(place.force),
+                                          country=place.country, lat=place.lat, lon=place.lon, date=day,
+                                          mo=_mo_tags([s]), evidence=s.text[:500], confidence=0.5, role=role)  # type: ignore[arg-type]
+                x = F.mention_features(
+                    kind=kind, index=len(known) + len(out), groups=len(known) + len(out) + 1, first_sentence=s.index,
+                    sentences=len(sentences), own=[s], rule_role=role, itype=itype, town=place.name,
+                    force=place.force, country=place.country, day=day, published=article.published,
+                    top_force=ctx.top_force(),
+                    force_share=ctx.forces.get(place.force, 0) / evidence_weight if place.force else 0.0,
+                    hint=ctx.hint, town_mentions=sum(1 for x in sentences if name in x.low),
+                    dated_old=bool(article.published and day and day < article.published - _REFERENCE_AGE))
+                x["series"] = 1.0
+                out.append((mention, x))
+        return out
 
     def _mention(self, g: _Incident, sentences: list[_Sentence], ctx: PlaceContext, article: Article,
                  kind: str, days: "_Days", main: bool, single: bool = False) -> IncidentMention | None:

@@ -58,8 +58,9 @@ import bisect
 import datetime as dt
 import hashlib
 import heapq
+import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,8 +70,38 @@ from cashwatch import metrics
 from cashwatch.models import STAGES, Analysis, Incident, IncidentEvent, IncidentMention, Report
 from cashwatch.places_table import region_of
 from cashwatch.processors.linking_score import (
-    FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, normalise_store, normalise_town, score,
+    FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, features, normalise_store, normalise_town, score,
 )
+from cashwatch.processors.model import LinearModel, default_models
+
+# Scores a (mention, incident) pair: above 0 means "the same attack" (the margin is how sure), None "never".
+PairScorer = Callable[[MentionEvidence, IncidentEvidence, Sequence[Sequence[int]]], "float | None"]
+
+
+def points_scorer(threshold: float = 4.0) -> PairScorer:
+    """The hand-set points of :func:`linking_score.score`, less ``threshold`` (the linker before the model)."""
+    def scorer(m: MentionEvidence, inc: IncidentEvidence, sigs: Sequence[Sequence[int]]) -> float | None:
+        s = score(m, inc, sigs)
+        return None if s is None else s - threshold
+    return scorer
+
+
+def model_scorer(model: LinearModel) -> PairScorer:
+    """The learned link model's log-odds that the pair is one attack, on :func:`linking_score.features`."""
+    def scorer(m: MentionEvidence, inc: IncidentEvidence, sigs: Sequence[Sequence[int]]) -> float | None:
+        x = features(m, inc, sigs)
+        if x is None:
+            return None
+        p = model.proba(x)["same"]
+        p = min(max(p, 1e-9), 1 - 1e-9)
+        return math.log(p / (1 - p))
+    return scorer
+
+
+def default_scorer(config: "LinkerConfig") -> PairScorer:
+    """The shipped link model when the model file has one, else the hand-set points."""
+    model = default_models().get("link")
+    return model_scorer(model) if model is not None else points_scorer(config.match_threshold)
 
 
 class IncidentLookup(Protocol):
@@ -97,8 +128,10 @@ class LinkerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    match_threshold: float = Field(4.0, description="Points a mention needs to join a known incident.")
-    reference_extra: float = Field(1.0, ge=0, description="Extra points a reference mention needs.")
+    match_threshold: float = Field(4.0, description="Points a mention needs to join a known incident "
+                                   "(the hand-set points, used when the model file has no link model).")
+    reference_extra: float = Field(1.0, ge=0, description="How much surer than a report (points, or log-odds "
+                                   "with the link model) a reference mention must be to join an incident.")
     ambiguity_margin: float = Field(0.5, ge=0, description="A mention scoring within this of two "
                                     "incidents is ambiguous and joins neither.")
     memory_days: int = Field(400, ge=1, description="Keep incidents active within this many days of "
@@ -151,9 +184,12 @@ class Linker:
     the distributed runtime gives each worker its own linker for the forces it owns.
     """
 
-    def __init__(self, lookup: IncidentLookup | None = None, config: LinkerConfig | None = None) -> None:
+    def __init__(self, lookup: IncidentLookup | None = None, config: LinkerConfig | None = None,
+                 scorer: PairScorer | None = None) -> None:
         self.lookup = lookup
         self.config = config or LinkerConfig()
+        # how sure a pair is one attack: the link model of the model file, else the hand-set points
+        self.scorer = scorer or default_scorer(self.config)
         self._states: dict[str, _State] = {}
         # per (index, place, family), sorted (ordinal, id): "date" = attack date of dated incidents,
         # "seen" = first non-court report of undated ones, "court" = each court report's publication
@@ -245,14 +281,14 @@ class Linker:
                 continue
             scored: list[tuple[float, str]] = []
             # a reference is a passing mention, often vague: it must fit better than a report does
-            threshold = cfg.match_threshold + (0.0 if m.role == "primary" else cfg.reference_extra)
+            threshold = 0.0 if m.role == "primary" else cfg.reference_extra
             for iid in candidates:
                 st = self._states[iid]
                 if m.article_id in st.ev.articles:
                     continue  # another mention of this same article: a different attack
                 sigs = ([s for a in st.ev.articles if (s := self._signatures.get(a)) is not None]
                         if m.signature else ())
-                s = score(m, st.ev, sigs)
+                s = self.scorer(m, st.ev, sigs)
                 if s is not None and s >= threshold:
                     scored.append((s, iid))
             if not scored:

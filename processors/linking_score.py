@@ -293,3 +293,89 @@ def score(m: MentionEvidence, inc: IncidentEvidence, signatures: Iterable[Sequen
         best = max((signature_similarity(m.signature, s) for s in signatures), default=0.0)
         points += 4.0 if best >= 0.6 else 2.0 if best >= 0.35 else 0.0
     return points
+
+
+# -- the same evidence as named features, for the learned link model --------------------------------------
+def features(m: MentionEvidence, inc: IncidentEvidence,
+             signatures: Iterable[Sequence[int]] = ()) -> dict[str, float] | None:
+    """The comparisons of :func:`score` as named features (1/0 unless said), or None where :func:`score`
+    rules the pair out (another family or country, another force more than 5 km away, dates that cannot
+    be one attack, two places more than 10 km apart). A model trained on labelled pairs weighs them
+    (``link`` in the model file); the table above is what the hand-set points made of the same evidence.
+
+    same_type; force_missing (one side has none); town_same, town_same_city (a city of 100,000+, which
+    sees many attacks), town_nested ("Stoke" / "Stoke-on-Trent"), town_near (within 3 km),
+    town_in_city (within 10 km and one is a city or the names nest), town_unmapped_city (one side off the
+    map, the other a city), town_other (two different places), town_unknown (one side names none);
+    date_same, date_1, date_2_3 (days apart, both exact); date_one (only one side exact) with
+    reported_0_3, reported_3_30, reported_30_120, reported_late (days from the attack to the other side's
+    report); date_none (neither exact) with seen_7, seen_60 (publication gap); court, court_pair (outlets
+    at one hearing); store_same, store_other_shop, store_other_street; mo_shared; text (MinHash Jaccard
+    of the texts, 0-1), text_copy (>= 0.6); reference (the mention is context, not news).
+    """
+    if m.family != inc.family:
+        return None
+    if m.country and inc.country and m.country.upper() != inc.country.upper():
+        return None
+    f: dict[str, float] = {"same_type": float(m.type == inc.type), "reference": float(m.role != "primary"),
+                           "court": float(m.kind == "court")}
+    if m.force and inc.force:
+        if m.force != inc.force:
+            near = (m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None
+                    and haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 5.0)
+            if not near:
+                return None
+    elif m.force or inc.force:
+        f["force_missing"] = 1.0
+    if date_points(m, inc) is None:
+        return None
+    place, towns_agree = town_points(m, inc)
+    if place is None:
+        return None
+    if not m.town or not inc.towns:
+        f["town_unknown"] = 1.0
+    elif m.town in inc.towns:
+        f["town_same_city" if is_city(m.town, m.country or inc.country) else "town_same"] = 1.0
+    elif place < 0:
+        f["town_other"] = 1.0
+    elif any(_words_nested(m.town, t) for t in inc.towns):
+        f["town_nested"] = 1.0
+    elif m.lat is not None and inc.lat is not None and m.lon is not None and inc.lon is not None:
+        f["town_near" if haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 3.0 else "town_in_city"] = 1.0
+    else:
+        f["town_unmapped_city"] = 1.0
+    if m.date is not None and inc.date is not None:
+        gap = abs(m.date - inc.date)
+        f["date_same" if gap == 0 else "date_1" if gap == 1 else "date_2_3"] = 1.0
+    elif m.date is not None or inc.date is not None:
+        f["date_one"] = 1.0
+        if m.date is not None:
+            after = None if inc.seen is None else inc.seen - m.date
+        else:
+            after = None if m.published is None or m.kind == "court" else m.published - inc.date  # type: ignore[operator]
+        if after is not None:
+            f["reported_0_3" if after <= 3 else "reported_3_30" if after <= 30 else
+              "reported_30_120" if after <= 120 else "reported_late"] = 1.0
+    else:
+        f["date_none"] = 1.0
+        if m.kind != "court" and m.published is not None and inc.seen is not None:
+            gap = abs(m.published - inc.seen)
+            if gap <= 7:
+                f["seen_7"] = 1.0
+            elif gap <= 60:
+                f["seen_60"] = 1.0
+    if towns_agree and m.store and inc.stores:
+        verdicts = {same_store(m.store, s) for s in inc.stores} - {None}
+        if True in verdicts:
+            f["store_same"] = 1.0
+        elif False in verdicts:
+            f["store_other_street" if STREET in m.store else "store_other_shop"] = 1.0
+    if court_pair(m, inc):
+        f["court_pair"] = 1.0
+    if m.mo and m.mo & inc.mo:
+        f["mo_shared"] = 1.0
+    if m.signature:
+        best = max((signature_similarity(m.signature, s) for s in signatures), default=0.0)
+        f["text"] = best
+        f["text_copy"] = float(best >= 0.6)
+    return f

@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "eval" / "dev.jsonl"
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "models.json"
 # regularisation (inverse strength) of each model: strong, since the corpus is a few hundred articles
-PARAMS = {"kind": {"C": 0.03, "balanced": True}, "mention": {"C": 0.1, "balanced": False}}
+PARAMS = {"kind": {"C": 0.03, "balanced": True}, "mention": {"C": 0.1, "balanced": False},
+          "link": {"C": 0.3, "balanced": False}}
 # the decisions a model is trained and shipped for. The mention model (primary or context) is trained and
 # cross-validated on request (--with mention) but not shipped: grouped cross-validation says it loses
 # more alerts than it saves (alert F1 0.723 with it, 0.744 without, on the 326-article dev set)
@@ -155,11 +156,14 @@ class Rows:
 
     def __init__(self, corpus: Sequence[dict], analyser: Analyser | None = None) -> None:
         analyser = analyser or Analyser(use_models=False)
+        pipeline = AnalysisPipeline(analyser=analyser)
         self.kind: list[tuple[int, dict[str, float], str]] = []
         self.mention: list[tuple[int, dict[str, float], int]] = []
+        analyses = []
         for i, rec in enumerate(corpus):
             article = to_article(rec)
             label = rec["label"]
+            analyses.append(pipeline.analyse(article))
             reading = analyser.read(article)
             self.kind.append((i, reading.kind_features or _EMPTY_KIND, label["kind"]))
             if label["kind"] in ("incident", "court"):
@@ -167,6 +171,86 @@ class Rows:
                 for (m, x), y in zip(cands, mention_labels([m for m, _ in cands], label.get("incidents", []))):
                     if y is not None:
                         self.mention.append((i, x, y))
+        # (mention's article, the incident's articles, features, same attack): pairs among the analyser's
+        # mentions, and among the labelled incidents themselves (clean mentions: twice the pairs to learn from)
+        self.link = link_rows(corpus, analyses) + link_rows(corpus, [labelled_analysis(rec) for rec in corpus])
+
+
+def labelled_analysis(rec: dict) -> Analysis:
+    """The analysis a labelled article should get: its labelled kind and incidents (placed on the map
+    through the gazetteer), with the text signature the linker compares."""
+    from cashwatch.models import IncidentMention
+    from cashwatch.places_table import region_of
+    from cashwatch.processors.linking_text import text_signature
+    from cashwatch.processors.places import default_gazetteer
+
+    gazetteer = default_gazetteer()
+    label = rec["label"]
+    mentions = []
+    for inc in label.get("incidents", []):
+        place = next((p for p in gazetteer.lookup(inc.get("town") or "") if p.force == inc.get("force")), None)
+        mentions.append(IncidentMention(
+            type=inc["type"], attempted=bool(inc.get("attempted")), town=inc.get("town"), force=inc.get("force"),
+            region=region_of(inc.get("force")), country=inc.get("country"), lat=place.lat if place else None,
+            lon=place.lon if place else None, date=date.fromisoformat(inc["date"]) if inc.get("date") else None,
+            role=inc.get("role") or "primary"))
+    article = to_article(rec)
+    return Analysis(article_id=article.article_id, url=article.url, source=article.source,
+                    published=article.published, title=article.title, kind=label["kind"], incidents=mentions,
+                    text_signature=text_signature(f"{article.title}\n{article.text}") if mentions else None)
+
+
+def mention_clusters(incidents: Sequence, gold: Sequence[dict]) -> list[str | None]:
+    """The labelled incident (cluster) each predicted mention reports: matched one to one on type family and
+    place, labelled primaries first; a mention matching none takes the article's only labelled cluster."""
+    from cashwatch.processors.linking_score import FAMILY
+    out: list[str | None] = [None] * len(incidents)
+    free = list(range(len(incidents)))
+    for g in sorted(gold, key=lambda g: g.get("role") == "reference"):
+        for j in free:
+            m = incidents[j]
+            if FAMILY.get(m.type) == FAMILY.get(g.get("type")) and _same_place(g, m):
+                out[j] = g.get("cluster")
+                free.remove(j)
+                break
+    clusters = {g.get("cluster") for g in gold if g.get("role") != "reference" and g.get("cluster")}
+    if len(clusters) == 1:
+        only = next(iter(clusters))
+        out = [c if c is not None else only for c in out]
+    return out
+
+
+def link_rows(corpus: Sequence[dict], analyses: Sequence[Analysis]) -> list[tuple[int, frozenset[int], dict[str, float], int]]:
+    """Every (mention, incident) pair the linker weighs when run over ``analyses`` in publication order,
+    described by :func:`linking_score.features`, labelled from the clusters. The linker is steered by the
+    labels (it joins a mention to the incident of its own cluster), so the incidents it compares with are
+    the ones a good linker would hold."""
+    from cashwatch.processors.link import Linker
+    from cashwatch.processors.linking_score import features
+
+    ids = [rec["id"] for rec in corpus]
+    unique = {a: i for i, a in enumerate(ids) if ids.count(a) == 1}  # (a repeated id names two articles)
+    cluster: dict[tuple[str, int], str | None] = {}
+    for i, analysis in enumerate(analyses):
+        for j, c in enumerate(mention_clusters(analysis.incidents, corpus[i]["label"].get("incidents", []))):
+            cluster[(str(ids[i]), j)] = c
+    rows: list[tuple[int, frozenset[int], dict[str, float], int]] = []
+
+    def oracle(m, inc, sigs):
+        x = features(m, inc, sigs)
+        if x is None:
+            return None
+        mine = cluster.get((m.article_id, m.index))
+        theirs = {cluster.get((a, j)) for a, js in inc.articles.items() for j in js}
+        same = int(mine is not None and mine in theirs)
+        if m.article_id in unique and all(a in unique for a in inc.articles):
+            rows.append((unique[m.article_id], frozenset(unique[a] for a in inc.articles), x, same))
+        return 1.0 if same else -1.0
+
+    linker = Linker(scorer=oracle)
+    for i in streaming_order(corpus):
+        linker.link(analyses[i])
+    return rows
 
 
 _EMPTY_KIND: dict[str, float] = {}  # an article naming no target: no features (the analyser calls it other)
@@ -195,6 +279,10 @@ def train(rows: Rows, articles: set[int] | None = None, decisions: Sequence[str]
     out = {}
     if "kind" in decisions:
         out["kind"] = _fit([r for r in rows.kind if keep(r[0]) and r[1]], list(KINDS), **PARAMS["kind"])
+    if "link" in decisions:
+        link_rows_ = [(i, x, "same" if y else "other") for i, arts, x, y in rows.link
+                      if keep(i) and all(keep(a) for a in arts)]
+        out["link"] = _fit(link_rows_, ["other", "same"], **PARAMS["link"])
     if "mention" in decisions:
         mention_rows = [(i, split_by_kind(x), "primary" if y else "reference") for i, x, y in rows.mention if keep(i)]
         out["mention"] = _fit(mention_rows, ["reference", "primary"], **PARAMS["mention"])
@@ -205,10 +293,14 @@ def train(rows: Rows, articles: set[int] | None = None, decisions: Sequence[str]
 def predict(corpus: Sequence[dict], models_for: Sequence[Models | None]) -> list[dict]:
     """``cashwatch analyse`` results for the corpus in streaming order, article ``i`` analysed with
     ``models_for[i]`` (None: the rules alone) and linked by one linker, as the command does."""
-    from cashwatch.processors.link import Linker
+    from cashwatch.processors.link import Linker, model_scorer, points_scorer
 
     analysers: dict[int, AnalysisPipeline] = {}
-    linker = Linker()
+    scorers = {}
+    for i, models in enumerate(models_for):
+        link = models.get("link") if models is not None else None
+        scorers[str(corpus[i]["id"])] = model_scorer(link) if link is not None else points_scorer()
+    linker = Linker(scorer=lambda m, inc, sigs: scorers[m.article_id](m, inc, sigs))
     out = []
     for i in streaming_order(corpus):
         models = models_for[i]
@@ -268,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=MODEL_FILE, help="model file to write (train; default: %(default)s)")
     ap.add_argument("--rules", action="store_true", help="also score the hand-written rules alone")
-    ap.add_argument("--with", dest="extra", action="append", default=[], choices=("mention",),
+    ap.add_argument("--with", dest="extra", action="append", default=[], choices=("mention", "link"),
                     help="also cross-validate a decision that is not shipped (eval only)")
     args = ap.parse_args(argv)
     if args.extra and args.command == "train":
@@ -292,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(corpus)} articles, {len(set(groups_of(corpus)))} incident groups, "
           f"{args.folds} folds of {sorted(folds.count(f) for f in range(args.folds))} articles")
     print(f"rows: kind {sum(1 for r in rows.kind if r[1])}, mention {len(rows.mention)} "
-          f"({sum(y for _, _, y in rows.mention)} primary)")
+          f"({sum(y for _, _, y in rows.mention)} primary), link {len(rows.link)} ({sum(r[3] for r in rows.link)} same)")
     print(_table(table))
     if args.command == "train":
         doc = {"format": MODEL_FORMAT,
