@@ -376,7 +376,12 @@ class Analyser:
         return Reading(analysis, kind_x, candidates)
 
     def _decide(self, m: IncidentMention, x: dict[str, float]) -> IncidentMention:
-        """Primary or reference: the mention model's call on the rules' candidate, with its evidence."""
+        """The models' calls on the rules' candidate: how the ATM was attacked (type), then primary or
+        reference, each with its evidence (:attr:`IncidentMention.signals`)."""
+        typer = self.models.get("type")
+        if typer is not None and self.use_models and m.type in F.ATM_TYPES:
+            itype, _ = typer.predict(x)
+            m = m.model_copy(update={"type": itype, "signals": {f"type: {k}": v for k, v in typer.explain(x, itype).items()}})
         model = self.models.get("mention")
         if model is None or not self.use_models:
             return m
@@ -384,7 +389,7 @@ class Analyser:
         p = model.proba(x)["primary"]
         role = "primary" if p >= 0.5 else "reference"
         return m.model_copy(update={"role": role, "confidence": round(p if role == "primary" else 1 - p, 2),
-                                    "signals": model.explain(x, role)})
+                                    "signals": {**m.signals, **{f"role: {k}": v for k, v in model.explain(x, role).items()}}})
 
     @staticmethod
     def _result(article: Article, kind: str, stage: str | None, incidents: list[IncidentMention]) -> Analysis:
@@ -703,6 +708,7 @@ class Analyser:
                     if town is not None:
                         g.town, g.key = town, town.lower()
         evidence_weight = sum(ctx.forces.values()) or 1.0
+        title = sentences[0] if sentences and sentences[0].is_title else None
         for n, g in enumerate(groups):
             mention = self._mention(g, sentences, ctx, article, kind, days, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
@@ -716,6 +722,7 @@ class Analyser:
                     hint=ctx.hint, town_mentions=sum(1 for s in sentences if town_low and town_low in s.low),
                     dated_old=bool(article.published and mention.date and
                                    mention.date < article.published - _REFERENCE_AGE))
+                x.update(F.type_features(mention.type, g.sentences + g.support, sentences, title, len(groups) == 1))
                 out.append((mention, x))
                 days.previous = mention.date
         # the same scene reached twice (town in one sentence, its area in another): keep one
@@ -804,6 +811,7 @@ class Analyser:
                     hint=ctx.hint, town_mentions=sum(1 for x in sentences if name in x.low),
                     dated_old=bool(article.published and day and day < article.published - _REFERENCE_AGE))
                 x["series"] = 1.0
+                x.update(F.type_features(itype, [s], sentences, sentences[0] if sentences[0].is_title else None, False))
                 out.append((mention, x))
         return out
 

@@ -146,6 +146,26 @@ def mention_features(*, kind: str, index: int, groups: int, first_sentence: int,
     return f
 
 
+ATM_TYPES = ("atm_theft", "atm_explosive", "atm_break_in")
+
+
+def type_features(rule_type: str, own: Sequence[Any], story: Sequence[Any], title: Any | None,
+                  single: bool) -> dict[str, float]:
+    """Signals about how an ATM was attacked, for the type model (``tx_`` names): which method lexicons
+    (explosive, whole-machine theft, a bare explosion, break-in, the generic "stolen") match the
+    incident's own sentences (``own_<lexicon>``), the whole story (``story_<lexicon>``, log count) and
+    the headline (``title_<lexicon>``); ``single``: the article reports one attack; ``rule_<type>``:
+    the type the lexicons' priority order gives."""
+    f: dict[str, float] = {"tx_single": float(single)}
+    for name, _, rx in C.ATM_TYPES:
+        f[f"tx_own_{name}"] = float(any(found(rx, s.low, s.bits) for s in own))
+        f[f"tx_story_{name}"] = _log(sum(1 for s in story if found(rx, s.low, s.bits)))
+        f[f"tx_title_{name}"] = float(title is not None and found(rx, title.low, title.bits))
+    for t in ATM_TYPES:
+        f[f"tx_rule_{t}"] = float(rule_type == t)
+    return f
+
+
 # A court report is about past attacks: age and order mean something else there than in news
 _COURT_SPLIT = ("age", "dated_old", "past", "first", "position", "listed", "extra", "general", "rule_primary",
                 "scene_prep", "court_sentence", "attack_sentence", "fresh", "strong", "in_title")

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 from cashwatch.models import Analysis, Article
 from cashwatch.processors.analyse import Analyser
-from cashwatch.processors.features import KINDS, split_by_kind
+from cashwatch.processors.features import ATM_TYPES, KINDS, split_by_kind
 from cashwatch.processors.model import MODEL_FORMAT, Models
 from cashwatch.processors.pipeline import AnalysisPipeline
 
@@ -46,7 +46,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "eval" / "dev.jsonl"
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "models.json"
 # regularisation (inverse strength) of each model: strong, since the corpus is a few hundred articles
 PARAMS = {"kind": {"C": 0.03, "balanced": True}, "mention": {"C": 0.1, "balanced": False},
-          "link": {"C": 0.3, "balanced": False}}
+          "link": {"C": 0.3, "balanced": False}, "type": {"C": 0.3, "balanced": False}}
 # the decisions a model is trained and shipped for. The mention model (primary or context) is trained and
 # cross-validated on request (--with mention) but not shipped: grouped cross-validation says it loses
 # more alerts than it saves (alert F1 0.723 with it, 0.744 without, on the 326-article dev set)
@@ -151,6 +151,21 @@ def mention_labels(candidates: Sequence, gold: Sequence[dict]) -> list[int | Non
     return labels
 
 
+def type_labels(candidates: Sequence, gold: Sequence[dict]) -> list[str | None]:
+    """The labelled type of each ATM candidate that is placed where a labelled ATM attack is (one to one):
+    what the type model learns from. None for the rest."""
+    out: list[str | None] = [None] * len(candidates)
+    free = [g for g in gold if g.get("type") in ATM_TYPES]
+    for j, m in enumerate(candidates):
+        if m.type not in ATM_TYPES:
+            continue
+        g = next((g for g in free if _same_place(g, m)), None)
+        if g is not None:
+            out[j] = g["type"]
+            free.remove(g)
+    return out
+
+
 class Rows:
     """Feature rows of the corpus for each decision, read once by the rules (models off)."""
 
@@ -159,6 +174,7 @@ class Rows:
         pipeline = AnalysisPipeline(analyser=analyser)
         self.kind: list[tuple[int, dict[str, float], str]] = []
         self.mention: list[tuple[int, dict[str, float], int]] = []
+        self.type: list[tuple[int, dict[str, float], str]] = []
         analyses = []
         for i, rec in enumerate(corpus):
             article = to_article(rec)
@@ -171,6 +187,9 @@ class Rows:
                 for (m, x), y in zip(cands, mention_labels([m for m, _ in cands], label.get("incidents", []))):
                     if y is not None:
                         self.mention.append((i, x, y))
+                for (m, x), t in zip(cands, type_labels([m for m, _ in cands], label.get("incidents", []))):
+                    if t is not None:
+                        self.type.append((i, {k: v for k, v in x.items() if k.startswith("tx_")}, t))
         # (mention's article, the incident's articles, features, same attack): pairs among the analyser's
         # mentions, and among the labelled incidents themselves (clean mentions: twice the pairs to learn from)
         self.link = link_rows(corpus, analyses) + link_rows(corpus, [labelled_analysis(rec) for rec in corpus])
@@ -279,6 +298,8 @@ def train(rows: Rows, articles: set[int] | None = None, decisions: Sequence[str]
     out = {}
     if "kind" in decisions:
         out["kind"] = _fit([r for r in rows.kind if keep(r[0]) and r[1]], list(KINDS), **PARAMS["kind"])
+    if "type" in decisions:
+        out["type"] = _fit([r for r in rows.type if keep(r[0])], list(ATM_TYPES), **PARAMS["type"])
     if "link" in decisions:
         link_rows_ = [(i, x, "same" if y else "other") for i, arts, x, y in rows.link
                       if keep(i) and all(keep(a) for a in arts)]
@@ -360,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: %(default)s)")
     ap.add_argument("--out", type=Path, default=MODEL_FILE, help="model file to write (train; default: %(default)s)")
     ap.add_argument("--rules", action="store_true", help="also score the hand-written rules alone")
-    ap.add_argument("--with", dest="extra", action="append", default=[], choices=("mention", "link"),
+    ap.add_argument("--with", dest="extra", action="append", default=[], choices=("mention", "link", "type"),
                     help="also cross-validate a decision that is not shipped (eval only)")
     args = ap.parse_args(argv)
     if args.extra and args.command == "train":
