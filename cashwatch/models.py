@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Kind = Literal["incident", "court", "campaign", "other"]
 IncidentType = Literal["atm_theft", "atm_explosive", "atm_break_in", "cit_robbery"]
 Role = Literal["primary", "reference"]
-EventType = Literal["created", "updated"]
+EventType = Literal["created", "updated", "merged"]
 Stage = Literal["reported", "arrest", "charged", "convicted", "sentenced"]
-AlertEvent = Literal["created", "updated", "arrest", "charged", "convicted", "sentenced"]  # what a subscription asks for
+AlertEvent = Literal["created", "updated", "merged", "arrest", "charged", "convicted", "sentenced"]  # what a subscription asks for
 
 KINDS: tuple[str, ...] = ("incident", "court", "campaign", "other")
 INCIDENT_TYPES: tuple[str, ...] = ("atm_theft", "atm_explosive", "atm_break_in", "cit_robbery")
@@ -179,16 +179,21 @@ class Incident(Scene):
     first_seen: dt.datetime
     last_seen: dt.datetime
     reports: list[Report] = Field(default_factory=list)
+    # ids of incidents found later to be this one and merged into it (they point here from then on)
+    merged_ids: list[str] = Field(default_factory=list)
 
 
 class IncidentEvent(Record):
-    """``created`` when an incident first appears, ``updated`` when a report adds something."""
+    """``created`` when an incident first appears, ``updated`` when a report adds something, ``merged``
+    when a report shows two incidents to be one: ``incident`` is the survivor (the one seen first, with
+    every report of both) and ``absorbed`` the id that now points to it."""
 
     schema_version: int = Field(1, alias="schema")
     event: EventType
     incident: Incident
     article_id: str
     changes: list[str] = Field(default_factory=list)
+    absorbed: str | None = None  # merged: the id merged into ``incident``
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -197,6 +202,8 @@ class IncidentEvent(Record):
         """Stable key of this event: ``created`` once per incident, ``updated`` once per report."""
         if self.event == "created":
             return f"{self.incident.incident_id}:created"
+        if self.event == "merged":
+            return f"{self.incident.incident_id}:merged:{self.absorbed}"
         return f"{self.incident.incident_id}:updated:{self.article_id}"
 
 

@@ -134,6 +134,8 @@ class LinkerConfig(BaseModel):
                                    "with the link model) a reference mention must be to join an incident.")
     ambiguity_margin: float = Field(0.5, ge=0, description="A mention scoring within this of two "
                                     "incidents is ambiguous and joins neither.")
+    merge_margin: float = Field(0.0, ge=0, description="How far above the threshold a report must score "
+                                "against each of two known incidents for them to be merged into one.")
     memory_days: int = Field(400, ge=1, description="Keep incidents active within this many days of "
                              "the newest publication date seen.")
     max_incidents: int = Field(100_000, ge=1, description="Hard cap on incidents held in memory.")
@@ -197,6 +199,7 @@ class Linker:
         self._undated: dict[tuple[str, str], set[str]] = {}  # nothing to place them in time
         self._towns: dict[tuple[str, str], set[str]] = {}
         self._by_article: dict[str, set[str]] = {}
+        self._aliases: dict[str, str] = {}  # merged-away incident id -> the id it was merged into
         self._signatures: OrderedDict[str, Sequence[int]] = OrderedDict()
         self._newest: int | None = None
         self._activity: list[tuple[int, str]] = []  # min-heap of (activity, incident id)
@@ -213,6 +216,8 @@ class Linker:
         replaces an earlier one; the memory bounds apply afterwards."""
         for inc in incidents:
             self._put(inc)
+            for old in inc.merged_ids:
+                self._aliases[old] = inc.incident_id
             for r in inc.reports:
                 if r.published is not None:
                     o = r.published.toordinal()
@@ -230,12 +235,18 @@ class Linker:
             self._remember_signature(analysis.article_id, analysis.text_signature)
 
         evidence = [self._mention_evidence(analysis, i, m) for i, m in enumerate(analysis.incidents)]
-        assignment, how = self._assign(evidence)
+        merges: list[tuple[str, str]] = []
+        assignment, how = self._assign(evidence, merges)
 
         events: list[IncidentEvent] = []
+        for a, b in merges:
+            event = self._merge(self.resolve(a), self.resolve(b), analysis.article_id, now)
+            if event is not None:
+                events.append(event)
         ids: list[str | None] = []
         for i, m in enumerate(analysis.incidents):
             iid = assignment.get(i)
+            iid = self.resolve(iid) if iid is not None else None
             if m.role != "primary":
                 outcome = "reference_unmatched" if iid is None else "reference_linked"
             elif iid is None:
@@ -250,12 +261,121 @@ class Linker:
             event = self._record(iid, analysis, i, m, now)
             if event is not None:
                 events.append(event)
+                if m.role == "primary":
+                    # what this report added may show that the incident and another are one
+                    events.extend(self._heal(iid, analysis.article_id, now))
+                    iid = self.resolve(iid)
             ids.append(iid)
 
         self._evict()
         metrics.LINK_MEMORY.set(len(self._states))
         mentions = [m.model_copy(update={"incident_id": iid}) for m, iid in zip(analysis.incidents, ids)]
         return analysis.model_copy(update={"incidents": mentions}), events
+
+    def resolve(self, incident_id: str) -> str:
+        """The id an incident is known by now: ``incident_id``, or the incident it was merged into."""
+        seen = set()
+        while incident_id in self._aliases and incident_id not in seen:
+            seen.add(incident_id)
+            incident_id = self._aliases[incident_id]
+        return incident_id
+
+    # -- merging ----------------------------------------------------------------------------
+
+    def _compatible(self, a: str, b: str) -> bool:
+        """Whether known incidents ``a`` and ``b`` could be one attack: no article reports both (two
+        mentions of one article are two attacks), and ``b``'s consensus would not be ruled out as a report
+        of ``a`` (another force, a date more than a day apart, places more than 10 km apart)."""
+        sa, sb = self._states.get(a), self._states.get(b)
+        if sa is None or sb is None or a == b:
+            return False
+        if set(sa.ev.articles) & set(sb.ev.articles):
+            return False
+        ev = sb.ev
+        as_report = MentionEvidence(
+            article_id="", index=0, role="primary", kind="incident", type=ev.type, force=ev.force,
+            country=ev.country, town=next(iter(sorted(ev.towns)), None), lat=ev.lat, lon=ev.lon, date=ev.date,
+            published=ev.seen, store=ev.stores[0] if ev.stores else None, mo=ev.mo, signature=None)
+        if ev.date is not None and sa.ev.date is not None and abs(ev.date - sa.ev.date) > 1:
+            return False
+        x = features(as_report, sa.ev)
+        # the places must agree (the same town, a district and its city, or one side placed only by force)
+        # and no two different shops
+        return x is not None and not x.get("town_other") and not x.get("store_other_shop")
+
+    def _heal(self, iid: str, article_id: str, now: dt.datetime) -> list[IncidentEvent]:
+        """Merge into ``iid`` every known incident that one of its primary reports would have joined had it
+        come in later (it scores at least ``merge_margin`` above the threshold) and that could be the same
+        attack (:meth:`_compatible`). Linking then depends much less on the order reports arrive in: a vague
+        first report and a precise later one end up as one incident either way."""
+        events: list[IncidentEvent] = []
+        changed = True
+        while changed:
+            changed = False
+            iid = self.resolve(iid)
+            st = self._states.get(iid)
+            if st is None:
+                break
+            for r in st.incident.reports:
+                if r.role != "primary" or not r.town:
+                    continue  # (a report placed only by its force area shows nothing about which attack)
+                m = MentionEvidence(
+                    article_id=r.article_id, index=r.mention, role="primary", kind=r.kind,
+                    type=r.type or st.incident.type, force=r.force, country=r.country, town=normalise_town(r.town),
+                    lat=r.lat, lon=r.lon, date=_ordinal(r.date), published=_ordinal(r.published),
+                    store=normalise_store(r.store), mo=frozenset(st.incident.mo), signature=r.text_signature)
+                fits: list[tuple[float, str]] = []
+                for other in sorted(self._candidates(m)):
+                    if other == iid or other not in self._states or r.article_id in self._states[other].ev.articles:
+                        continue
+                    ost = self._states[other]
+                    sigs = ([x for a in ost.ev.articles if (x := self._signatures.get(a)) is not None]
+                            if m.signature else ())
+                    s = self.scorer(m, ost.ev, sigs)
+                    if s is not None and s >= self.config.merge_margin:
+                        fits.append((s, other))
+                fits.sort(reverse=True)
+                if not fits or (len(fits) > 1 and fits[1][0] >= fits[0][0] - self.config.ambiguity_margin):
+                    continue  # fits none, or two others equally well: no guess
+                if self._compatible(iid, fits[0][1]) and self._dates_settled(m, iid, fits[0][1]):
+                    event = self._merge(iid, fits[0][1], article_id, now)
+                    if event is not None:
+                        events.append(event)
+                        changed = True
+                        break
+        return events
+
+    def _dates_settled(self, m: MentionEvidence, a: str, b: str) -> bool:
+        """An undated report cannot show that two attacks dated on different days are one."""
+        da, db = self._states[a].ev.date, self._states[b].ev.date
+        return m.date is not None or da is None or db is None or da == db
+
+    def _merge(self, a: str, b: str, article_id: str, now: dt.datetime) -> IncidentEvent | None:
+        """Merge known incidents ``a`` and ``b``: the one seen first survives with every report of both;
+        the other id points to it from now on (:meth:`resolve`)."""
+        if a == b or a not in self._states or b not in self._states:
+            return None
+        ia, ib = self._states[a].incident, self._states[b].incident
+        keep, gone = (ia, ib) if (ia.first_seen, ia.incident_id) <= (ib.first_seen, ib.incident_id) else (ib, ia)
+        held = {(r.article_id, r.mention) for r in keep.reports}
+        reports = list(keep.reports) + [r for r in gone.reports if (r.article_id, r.mention) not in held]
+        reports.sort(key=lambda r: (r.published is None, r.published or dt.date.min))
+        base = keep.model_copy(update={
+            "mo": list(dict.fromkeys([*keep.mo, *gone.mo])),
+            "confidence": max(keep.confidence, gone.confidence),
+            "first_seen": min(keep.first_seen, gone.first_seen),
+            "merged_ids": list(dict.fromkeys([*keep.merged_ids, gone.incident_id, *gone.merged_ids])),
+            "last_seen": now,
+        })
+        merged = _consensus(base, reports, now)
+        self._drop(gone.incident_id)
+        self._aliases[gone.incident_id] = keep.incident_id
+        for old in gone.merged_ids:
+            self._aliases[old] = keep.incident_id
+        self._put(merged)
+        metrics.LINK_MENTIONS.labels("merged").inc()
+        return IncidentEvent(event="merged", incident=merged, article_id=article_id,
+                             changes=["merged"], absorbed=gone.incident_id)
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -266,9 +386,12 @@ class Linker:
             date=_ordinal(m.date), published=_ordinal(analysis.published), store=normalise_store(m.store),
             mo=frozenset(m.mo), signature=analysis.text_signature)
 
-    def _assign(self, evidence: list[MentionEvidence]) -> tuple[dict[int, str], dict[int, str]]:
+    def _assign(self, evidence: list[MentionEvidence],
+                merges: list[tuple[str, str]] | None = None) -> tuple[dict[int, str], dict[int, str]]:
         """(mention index -> incident id, one-to-one, best-scoring pairs first; mention index ->
-        "replayed" or "ambiguous" where that decided it)."""
+        "replayed", "ambiguous" or "merged" where that decided it). A report that fits two known incidents
+        well (``merge_margin`` above the threshold each) that could be one attack shows they are one:
+        the pair goes to ``merges`` and the report joins the better one."""
         cfg = self.config
         how: dict[int, str] = {}
         pairs: list[tuple[int, float, int, int, str]] = []
@@ -294,6 +417,15 @@ class Linker:
             if not scored:
                 continue
             scored.sort(key=lambda p: (-p[0], -self._states[p[1]].ev.n_primary, p[1]))
+            if merges is not None and m.role == "primary" and m.town and len(scored) > 1 and \
+                    scored[1][0] >= cfg.merge_margin:
+                best = scored[0][1]
+                same = [iid for s, iid in scored[1:] if s >= cfg.merge_margin and self._compatible(best, iid)
+                        and self._dates_settled(m, best, iid)]
+                if same:
+                    merges.extend((best, iid) for iid in same)
+                    how[m.index] = "merged"
+                    scored = [p for p in scored if p[1] not in same]
             if len(scored) > 1 and scored[1][0] >= scored[0][0] - cfg.ambiguity_margin:
                 how[m.index] = "ambiguous"
                 continue  # two incidents fit equally well: do not guess
@@ -315,7 +447,7 @@ class Linker:
         for iid in self._by_article.get(m.article_id, ()):
             if m.index in self._states[iid].ev.articles.get(m.article_id, ()):
                 return iid
-        own = incident_id_for(m.article_id, m.index)
+        own = self.resolve(incident_id_for(m.article_id, m.index))
         if own in self._states:
             return own
         if self.lookup is not None and m.role == "primary":
@@ -333,7 +465,8 @@ class Linker:
         if m.date is not None:
             windows = [("date", m.date - 3, m.date + 3), ("seen", m.date - 3, m.date + cfg.dated_window_days)]
         elif m.kind != "court" and m.published is not None:
-            lo, hi = m.published - cfg.undated_window_days, m.published + 2
+            # both ways: the other reports of an undated attack may have been published before or after this one
+            lo, hi = m.published - cfg.undated_window_days, m.published + cfg.undated_window_days
             windows = [("date", lo, hi), ("seen", lo, hi)]
         elif m.published is not None:  # court, undated: other reports of the same hearing
             windows = [("court", m.published - 3, m.published + 3)]
@@ -449,6 +582,9 @@ class Linker:
             if r.text_signature and r.article_id not in self._signatures:
                 self._remember_signature(r.article_id, r.text_signature)
         self._drop(inc.incident_id)
+        for old in inc.merged_ids:
+            self._aliases[old] = inc.incident_id
+            self._drop(old)  # (a copy from before the merge, brought back from the store)
         ev = _incident_evidence(inc)
         family = FAMILY[inc.type]
         key = (_place_key(inc.force, inc.country), family)

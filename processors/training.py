@@ -311,7 +311,7 @@ def train(rows: Rows, articles: set[int] | None = None, decisions: Sequence[str]
 
 
 # -- predicting and scoring ------------------------------------------------------------------------------
-def predict(corpus: Sequence[dict], models_for: Sequence[Models | None]) -> list[dict]:
+def predict(corpus: Sequence[dict], models_for: Sequence[Models | None], order: Sequence[int] | None = None) -> list[dict]:
     """``cashwatch analyse`` results for the corpus in streaming order, article ``i`` analysed with
     ``models_for[i]`` (None: the rules alone) and linked by one linker, as the command does."""
     from cashwatch.processors.link import Linker, model_scorer, points_scorer
@@ -323,7 +323,7 @@ def predict(corpus: Sequence[dict], models_for: Sequence[Models | None]) -> list
         scorers[str(corpus[i]["id"])] = model_scorer(link) if link is not None else points_scorer()
     linker = Linker(scorer=lambda m, inc, sigs: scorers[m.article_id](m, inc, sigs))
     out = []
-    for i in streaming_order(corpus):
+    for i in (streaming_order(corpus) if order is None else order):
         models = models_for[i]
         key = id(models)
         if key not in analysers:
@@ -332,7 +332,14 @@ def predict(corpus: Sequence[dict], models_for: Sequence[Models | None]) -> list
         article = to_article(corpus[i])
         analysis, _ = linker.link(analysers[key].analyse(article))
         out.append(to_result(analysis))
-    return out
+    return [final_ids(r, linker.resolve) for r in out]
+
+
+def final_ids(result: dict, resolve) -> dict:
+    """``result`` with each incident id as it is known at the end (an incident merged into another since
+    takes the survivor's id), as ``cashwatch analyse`` writes it."""
+    return {**result, "incidents": [{**m, "incident_id": resolve(m["incident_id"]) if m.get("incident_id") else None}
+                                    for m in result["incidents"]]}
 
 
 def _scorer(corpus_path: Path):
