@@ -17,8 +17,10 @@ Matching an :class:`~cashwatch.models.IncidentEvent` against a
 * **events** – a ``created`` event is the alert event ``created`` (or, for a subscription that did not
   ask for ``created``, the court stage the incident was created at, if any); an ``updated`` event whose
   ``changes`` contain ``"stage"`` while the incident's ``stage`` is a court stage (arrest, charged,
-  convicted, sentenced) is that stage, otherwise ``updated``. A subscription gets at most one alert
-  per incident event: the court stage when it asked for it, else ``updated`` when it asked for that.
+  convicted, sentenced) is that stage, otherwise ``updated``; a ``merged`` event (a report showed two
+  incidents to be one) is ``merged``, else ``updated``, and never a second ``created``. A subscription
+  gets at most one alert per incident event: the court stage (or ``merged``) when it asked for it,
+  else ``updated`` when it asked for that.
 
 Idempotency: one key per (subscription, incident, event key) where the event key is
 ``IncidentEvent.event_key`` (``created`` once per incident, ``updated`` once per report) or
@@ -94,6 +96,8 @@ def candidate_events(event: IncidentEvent) -> list[str]:
     if event.event == "created":
         # a court report can be the first cashwatch hears of an attack: the incident is born at that stage
         return ["created", event.incident.stage] if event.incident.stage in COURT_STAGES else ["created"]
+    if event.event == "merged":
+        return ["merged", "updated"]
     if "stage" in event.changes and event.incident.stage in COURT_STAGES:
         return [event.incident.stage, "updated"]
     return ["updated"]
@@ -200,6 +204,7 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
         "event": alert_event,
         "incident_event": event.event,
         "changes": list(event.changes),
+        "absorbed": event.absorbed,  # merged: the incident id (alerted before) that is this incident
         "triggered_by": event.article_id,
         "incident": incident_fields(inc),
         "first_report": _report(first) if first else None,
@@ -215,7 +220,8 @@ def _headline(payload: dict) -> str:
     inc = payload["incident"]
     what = inc["type_label"] + (" (attempted)" if inc["attempted"] else "")
     where = ", ".join(x for x in (inc["town"], inc["force_name"] or inc["force"]) if x) or "place unknown"
-    verb = {"created": "New", "updated": "Update"}.get(payload["event"], payload["event"].capitalize() + ":")
+    verb = {"created": "New", "updated": "Update", "merged": "Same incident:"}.get(
+        payload["event"], payload["event"].capitalize() + ":")
     return f"{verb} {what} – {where}"
 
 

@@ -118,7 +118,7 @@ class SubscriptionConfig(Strict):
     circle: Circle | None = None
     attempted: bool | None = None  # None: both
     min_confidence: float = Field(0.0, ge=0, le=1)
-    events: list[Literal["created", "updated", "arrest", "charged", "convicted", "sentenced"]] = Field(
+    events: list[Literal["created", "updated", "merged", "arrest", "charged", "convicted", "sentenced"]] = Field(
         default_factory=lambda: ["created"]
     )
     max_age_s: float = Field(86400.0, gt=0)  # give up retrying (dead-letter) after this long

@@ -430,6 +430,12 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
             await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
         for ev in events:
             table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
+            if ev.event == "merged" and ev.absorbed:
+                # the absorbed incident lives on in the survivor (its merged_ids): a rebuilt linker must not
+                # load it as an incident of its own
+                gone = f"{force}/{ev.absorbed}".encode()
+                if gone in table:
+                    del table[gone]
         metrics.ARTICLES.labels(linked.kind).inc()
 
     async def run(stream, handle) -> None:

@@ -453,9 +453,9 @@ class Linker:
         if self.lookup is not None and m.role == "primary":
             metrics.LINK_LOOKUPS.labels("id").inc()
             stored = self.lookup.get_incident(own)
-            if stored is not None:
+            if stored is not None:  # (merged into another since: the store answers with the survivor)
                 self._put(stored)
-                return own
+                return stored.incident_id
         return None
 
     def _candidates(self, m: MentionEvidence) -> set[str]:

@@ -108,7 +108,7 @@ def incident_doc(event: IncidentEvent, now: dt.datetime | None = None) -> dict:
     location = {"lat": inc.lat, "lon": inc.lon} if inc.lat is not None and inc.lon is not None else None
     primary = [r for r in inc.reports if r.role == "primary"] or list(inc.reports)
     return {
-        "incident_id": inc.incident_id, "type": inc.type, "attempted": inc.attempted,
+        "incident_id": inc.incident_id, "merged_ids": list(inc.merged_ids), "type": inc.type, "attempted": inc.attempted,
         "town": inc.town, "force": inc.force, "force_name": force.name if force else None,
         "region": inc.region or region_of(inc.force), "country": country_code(inc.country, inc.force), "nation": nation_of(inc.force), "location": location,
         "date": _date(inc.date), "mo": list(inc.mo), "store": inc.store, "stage": inc.stage,
@@ -141,6 +141,14 @@ def analysis_doc(analysis: Analysis) -> dict:
             "towns": sorted({m.town for m in ms if m.town}),
             "locations": [{"lat": m.lat, "lon": m.lon} for m in ms if m.lat is not None and m.lon is not None],
             "indexed_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+
+
+@dataclass(frozen=True)
+class _Absorbed:
+    """The incidents-index doc of an incident merged into ``survivor``: to be deleted."""
+
+    incident_id: str
+    survivor: str
 
 
 class ElasticsearchSink:
@@ -196,7 +204,16 @@ class ElasticsearchSink:
 
     # ------------------------------------------------------------------ write
 
+    @staticmethod
+    def _expand(rec: Any) -> list[Any]:
+        """A ``merged`` event is two operations: the survivor indexed, the absorbed incident's doc deleted."""
+        if isinstance(rec, IncidentEvent) and rec.event == "merged" and rec.absorbed:
+            return [rec, _Absorbed(rec.absorbed, rec.incident.incident_id)]
+        return [rec]
+
     def _action(self, rec: Any) -> tuple[dict, dict | None]:
+        if isinstance(rec, _Absorbed):
+            return ({"delete": {"_index": self.incidents_alias, "_id": rec.incident_id}}, None)
         if isinstance(rec, IncidentEvent):
             doc = incident_doc(rec)
             return ({"index": {"_index": self.incidents_alias, "_id": rec.incident.incident_id,
@@ -211,7 +228,7 @@ class ElasticsearchSink:
 
     async def write(self, records: Iterable[Any]) -> BulkResult:
         """Index ``records`` (see the module docstring for the guarantees)."""
-        pending = list(records)
+        pending = [op for rec in records for op in self._expand(rec)]
         result = BulkResult()
         if not pending:
             return result
@@ -246,7 +263,7 @@ class ElasticsearchSink:
             for rec, item in zip(pending, resp["items"]):
                 (op, info), = item.items()
                 status = info.get("status", 0)
-                if status < 300:
+                if status < 300 or (op == "delete" and status == 404):  # (already gone: the same outcome)
                     result.indexed += 1
                     metrics.ES_DOCS.labels("indexed").inc()
                     continue

@@ -72,6 +72,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     at TEXT NOT NULL,
     PRIMARY KEY (article_id, stage)
 );
+CREATE TABLE IF NOT EXISTS incident_aliases (
+    absorbed TEXT PRIMARY KEY,
+    survivor TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS incident_events (
     event_key TEXT PRIMARY KEY,
     incident_id TEXT NOT NULL,
@@ -151,6 +155,8 @@ class Store:
                                       (m.incident_id, article.article_id))
                     for ev in events:
                         self._upsert_incident(ev.incident)
+                        if ev.event == "merged" and ev.absorbed:
+                            self._absorb(ev.absorbed, ev.incident.incident_id)
                         c.execute("INSERT OR IGNORE INTO incident_events VALUES (?,?,?,?,?)",
                                   (ev.event_key, ev.incident.incident_id, ev.event, ev.article_id, now.isoformat()))
                     c.execute("COMMIT")
@@ -173,6 +179,24 @@ class Store:
         )
         for r in inc.reports:
             self._conn.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)", (inc.incident_id, r.article_id))
+
+    def _absorb(self, absorbed: str, survivor: str) -> None:
+        """An incident found to be another: its row goes, its reports and any ids that pointed to it
+        point to the survivor (``get_incident`` of the old id answers with the survivor)."""
+        c = self._conn
+        c.execute("DELETE FROM incidents WHERE incident_id = ?", (absorbed,))
+        c.execute("INSERT OR IGNORE INTO incident_reports SELECT ?, article_id FROM incident_reports"
+                  " WHERE incident_id = ?", (survivor, absorbed))
+        c.execute("DELETE FROM incident_reports WHERE incident_id = ?", (absorbed,))
+        c.execute("UPDATE incident_aliases SET survivor = ? WHERE survivor = ?", (survivor, absorbed))
+        c.execute("INSERT OR REPLACE INTO incident_aliases VALUES (?,?)", (absorbed, survivor))
+
+    def resolve(self, incident_id: str) -> str:
+        """The id an incident is known by now: ``incident_id``, or the one it was merged into."""
+        with self._lock:
+            row = self._conn.execute("SELECT survivor FROM incident_aliases WHERE absorbed = ?",
+                                     (incident_id,)).fetchone()
+        return row["survivor"] if row else incident_id
 
     def dead_letter(self, article_id: str, stage: str, error_code: str, error: str, record: str) -> None:
         """Keep a record that cannot be processed, with the reason, instead of retrying it forever."""
@@ -213,6 +237,9 @@ class Store:
     def get_incident(self, incident_id: str) -> Incident | None:
         with self._lock:
             row = self._conn.execute("SELECT body FROM incidents WHERE incident_id = ?", (incident_id,)).fetchone()
+            if row is None:  # merged into another since: that one
+                row = self._conn.execute("SELECT i.body FROM incident_aliases a JOIN incidents i ON"
+                                         " i.incident_id = a.survivor WHERE a.absorbed = ?", (incident_id,)).fetchone()
         return Incident.model_validate_json(row["body"]) if row else None
 
     def list_incidents(self, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,

@@ -386,3 +386,21 @@ def test_the_docs_show_the_country_as_gb():
         text = doc.read_text(encoding="utf-8")
         assert '"country": "GB"' in text, doc
         assert '"country": "england"' not in text and '"country": "gb"' not in text, doc
+
+
+@pytest.mark.parametrize("events, expected", [
+    (["created"], None),  # the default subscription: a merge is not a new incident
+    (["created", "updated"], "updated"),
+    (["created", "merged"], "merged"),
+    (["created", "updated", "merged"], "merged"),
+])
+def test_merged_event_alerts_as_merged_or_updated_and_never_created(events, expected):
+    ev = make_event(event="merged", report=1, changes=["merged"]).model_copy(update={"absorbed": "i-older-copy"})
+    s = sub(events=events)
+    assert alerting.match(s, ev) == expected
+    if expected:
+        alert = alerting.build_alert(s, ev)
+        assert alert.event == expected and alert.payload["absorbed"] == "i-older-copy"
+        assert alert.payload["incident_event"] == "merged"
+        created = alerting.build_alert(sub(events=["created"]), make_event())
+        assert alert.idempotency_key != created.idempotency_key

@@ -79,3 +79,24 @@ def test_failed_write_leaves_nothing_half_stored(store):
     with pytest.raises(Exception):
         store.store_analysis(article, analysis, events)
     assert not store.has_article("a9") and store.get_incident("i9") is None
+
+
+def test_a_merge_leaves_one_incident_that_the_old_id_still_finds(store):
+    """i2 is found to be i1: its row goes, its reports and its id point to i1, and a later merge of i1
+    into another moves every old id along."""
+    survivor = store.get_incident("i1").model_copy(update={"merged_ids": ["i2"]})
+    survivor = survivor.model_copy(update={"reports": survivor.reports + store.get_incident("i2").reports})
+    article, analysis, _ = make("a4", "Oakham", "leicestershire", "atm_theft",
+                                "A second outlet says the same raid left the shop front hanging off.", "i1")
+    store.store_analysis(article, analysis, [IncidentEvent(event="merged", incident=survivor, article_id="a4",
+                                                           changes=["merged"], absorbed="i2")])
+    assert store.count("incidents") == 2  # i1 (with i2's reports) and i3
+    assert store.get_incident("i2").incident_id == "i1" and store.resolve("i2") == "i1"
+    assert {r["article_id"] for r in store.reports_of("i1")} == {"a1", "a2", "a4"}
+    assert store.reports_of("i2") == []
+    assert [i.incident_id for i in store.search("gas pumped")] == ["i1"]  # i2's report text finds the survivor
+    later = store.get_incident("i3").model_copy(update={"merged_ids": ["i1", "i2"]})
+    article, analysis, _ = make("a5", "Grantham", "lincolnshire", "atm_theft", "All one gang, one night.", "i3")
+    store.store_analysis(article, analysis, [IncidentEvent(event="merged", incident=later, article_id="a5",
+                                                           changes=["merged"], absorbed="i1")])
+    assert store.resolve("i1") == store.resolve("i2") == "i3" and store.count("incidents") == 1

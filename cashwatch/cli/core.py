@@ -92,13 +92,15 @@ def analyse(
     """Analyse JSONL articles {id,url,source,published,title,text}: kind, incidents, place, date, links.
 
     A line that is not a valid article (not UTF-8 or JSON, no text, a published value that is not a
-    date) is reported on stderr with its number and skipped. Exit status: 0 every line analysed,
-    1 some lines rejected, 2 a file cannot be read or written.
+    date) is reported on stderr with its number and skipped. Results are written when the input ends,
+    with final incident ids (an incident a later report merged into another shows the survivor's id).
+    Exit status: 0 every line analysed, 1 some lines rejected, 2 a file cannot be read or written.
     """
     from cashwatch.processors.pipeline import AnalysisPipeline
 
     pipeline = AnalysisPipeline()
     failures = 0
+    results: list[dict] = []
     with batch_files(input, output) as (fin, fout), progress_bar(fin, "analyse") as tick:
         for n, rec, error in read_records(fin, fin.name):
             tick()
@@ -113,8 +115,18 @@ def analyse(
                 failures += 1
                 continue
             analysis, _events = pipeline.process(article)
-            write_record(fout, analysis_to_result(article.article_id, analysis))
+            results.append(analysis_to_result(article.article_id, analysis))
+        # written once the input ends, each incident under the id it is known by then: a later report
+        # may have shown two incidents to be one (merged), and every report of it shows the survivor
+        for res in results:
+            write_record(fout, final_ids(res, pipeline.linker.resolve))
     finish_batch(failures, "analysed")
+
+
+def final_ids(result: dict, resolve) -> dict:
+    """An ``analyse`` result with each incident id replaced by the id it is known by now (``resolve``)."""
+    return {**result, "incidents": [{**m, "incident_id": resolve(m["incident_id"]) if m.get("incident_id") else None}
+                                    for m in result["incidents"]]}
 
 
 @app.command()
@@ -313,6 +325,13 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
                 if bar:
                     bar.stop()
                 await newsroom.stop()
+            from cashwatch.sinks.sqlite import Store
+            store = Store(settings.store_path)
+            try:  # each incident under the id it is known by at the end (merged ones: the survivor's)
+                for cid, res in list(results.items()):
+                    results[cid] = final_ids(res, store.resolve)
+            finally:
+                store.close()
 
     asyncio.run(main())
     return results

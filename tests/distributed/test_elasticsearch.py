@@ -146,3 +146,20 @@ async def test_unreachable_node_raises_after_the_retry_budget(unique_name):
             await sink.write([make_event(make_incident("i-x"))])
     finally:
         await sink.close()
+
+
+async def test_merged_event_leaves_one_doc_that_the_old_id_finds(sink):
+    """A report showed i-late to be i-first: the survivor is indexed with the absorbed id and the
+    absorbed incident's doc is deleted (a second delete of a doc already gone is not an error)."""
+    first, late = make_incident("i-first", reports=1), make_incident("i-late", reports=1)
+    r = await sink.write([make_event(first), make_event(late)])
+    assert r.rejected == [] and r.indexed == 2
+    survivor = first.model_copy(update={"reports": first.reports + late.reports, "merged_ids": ["i-late"]})
+    merged = make_event(survivor, "merged").model_copy(update={"absorbed": "i-late", "changes": ["merged"]})
+    r = await sink.write([merged, merged])
+    assert r.rejected == []
+    await sink.client.indices.refresh(index=sink.incidents_alias)
+    resp = await sink.client.search(index=sink.incidents_alias, query={"match_all": {}})
+    assert [h["_source"]["incident_id"] for h in resp["hits"]["hits"]] == ["i-first"]
+    found = await sink.client.search(index=sink.incidents_alias, query={"term": {"merged_ids": "i-late"}})
+    assert found["hits"]["hits"][0]["_source"]["report_count"] == 2
