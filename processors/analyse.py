@@ -413,6 +413,22 @@ class Analyser:
         out = [_Sentence(i, t, None, [], is_title) for i, (t, is_title) in enumerate(texts)]
         for s in out:
             s.attack = C.attack_sentence(s.text, s.bits) if C.may_name_target(s.low, starts) else None
+        # an attack told across two sentences: the machine in one ("The incident at the cash machine in
+        # Queen Street happened at 5am"), what was done in the next or the one before ("offenders used a
+        # chainsaw to break in and steal cash"): a weak attack sentence, for the models to weigh
+        for k, s in enumerate(out):
+            if s.attack is not None or s.is_title or not C.may_name_target(s.low, starts):
+                continue
+            if not found(C.ATM, s.low, s.bits) or found(C.NEAR_MISS["fraud"], s.low, s.bits) or \
+                    found(C.NEAR_MISS["fees"], s.low, s.bits):
+                continue
+            for o in out[max(1, k - 1):k + 2]:
+                if o is s or o.attack is not None or o.is_title or not found(C.ATTACK_STRONG, o.low, o.bits):
+                    continue
+                if found(C.NEAR_MISS["fraud"], o.low, o.bits) or found(C.NEAR_MISS["fees"], o.low, o.bits):
+                    continue
+                s.attack = C.AttackSentence(C.atm_type(f"{s.text} {o.text}"), False, None)
+                break
         return out
 
     # -- kind -------------------------------------------------------------------------------------

@@ -105,7 +105,9 @@ BREAK_IN = _rx(r"\b(?:forc(?:ed|ing)\s+(?:open|entry)|cut\s+(?:into|open|through
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
                          r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|"
                          r"stole|stolen|took|taken|steal\w*|tried\s+to\s+(?:take|grab|snatch|steal|rob)|"
-                         r"knife-?point|gun-?point|at\s+gunpoint|armed|punched|targeted|wrestl\w+|struggl\w+)\b")
+                         r"knife-?point|gun-?point|at\s+gunpoint|armed|punched|targeted|wrestl\w+|struggl\w+|"
+                         # a crew set upon: raided, shot at, confronted ("two guards were approached by two men")
+                         r"raid(?:s|ed|ers?)?|shot|shooting|fired|confront\w*|approached|set\s+upon|pounced)\b")
 
 ATTEMPTED = _rx(r"\b(?:attempt(?:ed|s|ing)?|tried\s+to|trying\s+to|try\s+to|failed|fail\s+to|foil(?:ed|ing)?|"
                        r"thwart(?:ed|ing)?|bid\s+to|unsuccessful\w*|in\s+vain|nothing\s+(?:was\s+|had\s+been\s+)?"

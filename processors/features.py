@@ -54,7 +54,9 @@ def kind_features(sentences: Sequence[Any], published: date | None, fresh: Seque
     statistics) in all, the lead, the headline; court_<stage>: court words by stage in all, court_lead
     in the first four sentences, title_stage/head_stage: the furthest stage the headline / first two
     sentences name (0-1); near_<family>: near-miss words (card fraud, fees, tills, accidents, drugs,
-    farm machinery), near_title: one in the headline; atm_words, cit_words; sentences; old_attack:
+    farm machinery), near_title: one in the headline; atm_words, cit_words; doc_atm_attack, doc_cit_robbery:
+    the target and an attack word anywhere in the article (the fewer of the two counts); title_target,
+    title_attack: the headline names a target, an attack; sentences; old_attack:
     an attack sentence dated more than 30 days before publication, recent_attack: within 10 days;
     rule_<kind>: the rules' verdict.
     """
@@ -94,6 +96,14 @@ def kind_features(sentences: Sequence[Any], published: date | None, fresh: Seque
                                                       for fam in ("fraud", "fees", "till")))
     f["atm_words"] = _log(_count(C.ATM, sentences))
     f["cit_words"] = _log(_count(C.CIT_STRONG, sentences))
+    # the target and the attack anywhere in the article, not only in one sentence (a story told across
+    # sentences: "the guard was loading the machine" ... "one man grabbed the cash box")
+    strong = sum(1 for s in sentences if found(C.ATTACK_STRONG, s.low, s.bits))
+    f["doc_atm_attack"] = _log(min(_count(C.ATM, sentences), strong))
+    f["doc_cit_robbery"] = _log(min(_count(C.CIT_STRONG, sentences), _count(C.CIT_ROBBERY, sentences)))
+    f["title_target"] = float(title is not None and (found(C.ATM, title.low, title.bits) or
+                                                     found(C.CIT, title.low, title.bits)))
+    f["title_attack"] = float(title is not None and found(C.ATTACK, title.low, title.bits))
     ages = [a for s in attacks for h in s.dates(published) if (a := _age_days(h.day, published)) is not None]
     f["old_attack"] = float(any(a > 30 for a in ages))
     f["recent_attack"] = float(any(-1 <= a <= 10 for a in ages))
