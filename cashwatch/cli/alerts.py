@@ -368,7 +368,27 @@ def alerts_retry(
     settings = _settings(config)
     dlog = DeliveryLog(settings.store_path)
     try:
-        n = dlog.retry_dead(ids=ids or (), subscription=subscription, all_dead=all_dead)
+        problems: list[str] = []
+        dead_ids: list[int] = []
+        for i in ids or ():
+            d = dlog.get(i)
+            if d is None:
+                problems.append(f"no delivery {i} (see `cashwatch alerts log`)")
+            elif d.status != "dead":
+                problems.append(f"delivery {i} is {d.status}, not dead: nothing to retry")
+            else:
+                dead_ids.append(i)
+        if ids:
+            n = dlog.retry_dead(ids=dead_ids) if dead_ids else 0
+        else:
+            if subscription is not None and not dlog.list(subscription=subscription, limit=1):
+                problems.append(f"no delivery for a subscription named {subscription!r}")
+            n = dlog.retry_dead(subscription=subscription, all_dead=all_dead)
     finally:
         dlog.close()
-    typer.echo(f"requeued {n} dead letter(s)")
+    for p in problems:
+        _err(f"error: {p}")
+    if n or not problems:
+        typer.echo(f"requeued {n} dead letter(s)")
+    if problems:
+        raise typer.Exit(1)

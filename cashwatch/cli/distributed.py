@@ -63,14 +63,39 @@ def _run_until_signal(settings, coro_factory) -> None:
     asyncio.run(main())
 
 
+def unreachable_brokers(bootstrap_servers: str, timeout_s: float = 3.0) -> str | None:
+    """None when at least one bootstrap server accepts a TCP connection, else why none does (one line).
+
+    A quick look before kafka-python, whose clients retry an absent broker for their whole request
+    timeout and log every attempt."""
+    import socket
+
+    reasons = []
+    for server in [s.strip() for s in bootstrap_servers.split(",") if s.strip()]:
+        host, _, port = server.rpartition(":")
+        host = host.strip("[]") or server
+        try:
+            with socket.create_connection((host, int(port or 9092)), timeout=timeout_s):
+                return None
+        except (OSError, ValueError) as exc:
+            reasons.append(f"{server}: {getattr(exc, 'strerror', None) or exc}")
+    return "; ".join(reasons) or "no bootstrap server configured"
+
+
 @kafka_app.command("topics")
-def kafka_topics(config: Optional[str] = ConfigOpt) -> None:
+def kafka_topics(config: Optional[str] = ConfigOpt,
+                 timeout_s: float = typer.Option(30.0, help="Give up on the broker's answers after this long.")) -> None:
     """Create every topic of the distributed runtime (existing ones are left alone)."""
     from cashwatch.runtime.distributed import ensure_topics
 
     settings = _settings(config)
+    why = unreachable_brokers(settings.kafka.bootstrap_servers)
+    if why:
+        _err(f"error: cannot reach Kafka at {settings.kafka.bootstrap_servers} ({why}); "
+             "is the broker running? (kafka.bootstrap_servers or CASHWATCH_KAFKA__BOOTSTRAP_SERVERS)")
+        raise typer.Exit(1)
     try:
-        result = ensure_topics(settings.kafka)
+        result = ensure_topics(settings.kafka, timeout_s=timeout_s)
     except Exception as exc:  # kafka-python raises its own tree; name the broker
         _err(f"error: cannot create topics on {settings.kafka.bootstrap_servers}: {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from exc

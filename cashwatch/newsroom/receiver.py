@@ -38,6 +38,7 @@ from aiohttp import web
 
 from cashwatch.alerting import (ATTEMPT_HEADER, DEFAULT_REPLAY_WINDOW_S, EVENT_HEADER, IDEMPOTENCY_HEADER,
                                 SIGNATURE_HEADER, SUBSCRIPTION_HEADER, TIMESTAMP_HEADER, signature_problem)
+from cashwatch.newsroom.server import until_signal
 
 Mode = str | int
 
@@ -307,6 +308,29 @@ class ReceiverThread:
         self.stop()
 
 
+def describe(body: bytes) -> str:
+    """One line about an alert body, whatever its format: the generic JSON's incident, a Slack message's
+    text, a Teams card's headline; else its size."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return f"{len(body)} bytes (not JSON)"
+    if not isinstance(doc, dict):
+        return f"{len(body)} bytes"
+    inc = doc.get("incident")
+    if isinstance(inc, dict):
+        where = ", ".join(str(x) for x in (inc.get("force"), inc.get("region")) if x) or "place unknown"
+        return f"{inc.get('type') or '?'} {inc.get('town') or '?'} ({where})"
+    if isinstance(doc.get("text"), str):  # Slack
+        return f"slack: {doc['text']}"
+    for att in doc.get("attachments") or []:  # Teams: the card's first text block
+        blocks = ((att or {}).get("content") or {}).get("body") or []
+        text = next((b.get("text") for b in blocks if isinstance(b, dict) and b.get("text")), None)
+        if text:
+            return f"teams: {text}"
+    return f"{len(body)} bytes"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run a receiver in the foreground and print one line per request (for the demo)."""
     ap = argparse.ArgumentParser(description="A local cashwatch webhook receiver.")
@@ -328,12 +352,7 @@ def main(argv: list[str] | None = None) -> None:
                               "incident_id": incident_id, "signature": rec.signature, "received_at": rec.received_at,
                               "duplicate": not rec.processed}), flush=True)
             return
-        try:
-            inc = rec.json().get("incident", {})
-            what = f"{inc.get('type')} {inc.get('town')} ({inc.get('force')}, {inc.get('region')})"
-        except (ValueError, AttributeError):
-            what = f"{len(rec.body)} bytes"
-        print(f"{rec.subscription} {rec.event} key={rec.key} sig={rec.signature} {what}", flush=True)
+        print(f"{rec.subscription} {rec.event} key={rec.key} sig={rec.signature} {describe(rec.body)}", flush=True)
 
     async def serve() -> None:
         mode: Mode = int(args.mode) if args.mode.isdigit() else args.mode
@@ -342,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
         url = await rx.start()
         print(json.dumps({"listening": url}) if args.jsonl else f"listening on {url}", flush=True)
         try:
-            await asyncio.Event().wait()
+            await until_signal()
         finally:
             await rx.stop()
 

@@ -305,7 +305,9 @@ class Newsroom:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Start serving; returns the base URL (``http://host:port``)."""
         self._stopping = asyncio.Event()
-        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
+        # handle_signals=False: the caller owns the signals; a short shutdown_timeout so that a request
+        # in flight (a "slow" fault, a client keeping the connection open) delays stopping by 0.25 s at most
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.25)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, backlog=1024)
         await site.start()
@@ -613,16 +615,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-feed-items", type=int, default=None)
     parser.add_argument("--release-every-s", type=float, default=None)
     args = parser.parse_args(argv)
+    try:
+        corpus = load_corpus(args.corpus)
+    except OSError as exc:
+        parser.error(f"{args.corpus}: cannot read: {exc.strerror or exc}")
+    except ValueError as exc:
+        parser.error(str(exc))
 
     async def serve() -> None:
-        room = Newsroom(load_corpus(args.corpus), base_feed_items=args.base_feed_items,
+        room = Newsroom(corpus, base_feed_items=args.base_feed_items,
                         release_every_s=args.release_every_s)
         base = await room.start(args.host, args.port)
         for source, url in room.feed_urls().items():
             print(f"{source}\t{url}", flush=True)
         print(f"serving on {base}", flush=True)
         try:
-            await asyncio.Event().wait()
+            await until_signal()
         finally:
             await room.stop()
 
@@ -630,6 +638,22 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(serve())
     except KeyboardInterrupt:
         pass
+
+
+async def until_signal() -> None:
+    """Wait for SIGTERM or SIGINT (handled, so the server stops cleanly and at once, with exit status
+    0, even as PID 1 in a container, where an unhandled SIGTERM is ignored)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 if __name__ == "__main__":
