@@ -304,46 +304,57 @@ class Linker:
         return x is not None and not x.get("town_other") and not x.get("store_other_shop")
 
     def _heal(self, iid: str, article_id: str, now: dt.datetime) -> list[IncidentEvent]:
-        """Merge into ``iid`` every known incident that one of its primary reports would have joined had it
-        come in later (it scores at least ``merge_margin`` above the threshold) and that could be the same
-        attack (:meth:`_compatible`). Linking then depends much less on the order reports arrive in: a vague
-        first report and a precise later one end up as one incident either way."""
+        """Merge with ``iid`` the known incident that a primary report of either would have joined had it
+        come in last (it scores at least ``merge_margin`` above the threshold, clearly better than against
+        any other incident) and that could be the same attack (:meth:`_compatible`). Linking then depends
+        much less on the order reports arrive in: a vague first report and a precise later one, or two
+        reports bridged by a third, end up as one incident either way."""
         events: list[IncidentEvent] = []
-        changed = True
-        while changed:
-            changed = False
+        while True:
             iid = self.resolve(iid)
             st = self._states.get(iid)
             if st is None:
-                break
-            for r in st.incident.reports:
-                if r.role != "primary" or not r.town:
-                    continue  # (a report placed only by its force area shows nothing about which attack)
-                m = MentionEvidence(
-                    article_id=r.article_id, index=r.mention, role="primary", kind=r.kind,
-                    type=r.type or st.incident.type, force=r.force, country=r.country, town=normalise_town(r.town),
-                    lat=r.lat, lon=r.lon, date=_ordinal(r.date), published=_ordinal(r.published),
-                    store=normalise_store(r.store), mo=frozenset(st.incident.mo), signature=r.text_signature)
-                fits: list[tuple[float, str]] = []
-                for other in sorted(self._candidates(m)):
-                    if other == iid or other not in self._states or r.article_id in self._states[other].ev.articles:
-                        continue
-                    ost = self._states[other]
-                    sigs = ([x for a in ost.ev.articles if (x := self._signatures.get(a)) is not None]
+                return events
+            mine = self._report_evidence(st.incident)
+            candidates: set[str] = set()
+            for m in mine:
+                candidates |= self._candidates(m)
+            fits: list[tuple[float, str, MentionEvidence]] = []
+            for other in sorted(candidates):
+                ost = self._states.get(other)
+                if other == iid or ost is None or set(ost.ev.articles) & set(st.ev.articles):
+                    continue
+                best: tuple[float, MentionEvidence] | None = None
+                for m, inc, holder in ([(m, ost.ev, ost) for m in mine] +
+                                       [(m, st.ev, st) for m in self._report_evidence(ost.incident)]):
+                    sigs = ([x for a in holder.ev.articles if (x := self._signatures.get(a)) is not None]
                             if m.signature else ())
-                    s = self.scorer(m, ost.ev, sigs)
-                    if s is not None and s >= self.config.merge_margin:
-                        fits.append((s, other))
-                fits.sort(reverse=True)
-                if not fits or (len(fits) > 1 and fits[1][0] >= fits[0][0] - self.config.ambiguity_margin):
-                    continue  # fits none, or two others equally well: no guess
-                if self._compatible(iid, fits[0][1]) and self._dates_settled(m, iid, fits[0][1]):
-                    event = self._merge(iid, fits[0][1], article_id, now)
-                    if event is not None:
-                        events.append(event)
-                        changed = True
-                        break
-        return events
+                    v = self.scorer(m, inc, sigs)
+                    if v is not None and (best is None or v > best[0]):
+                        best = (v, m)
+                if best is not None and best[0] >= self.config.merge_margin:
+                    fits.append((best[0], other, best[1]))
+            fits.sort(key=lambda f: (-f[0], f[1]))
+            if not fits or (len(fits) > 1 and fits[1][0] >= fits[0][0] - self.config.ambiguity_margin):
+                return events  # fits none, or two others equally well: no guess
+            _, other, m = fits[0]
+            if not (self._compatible(iid, other) and self._dates_settled(m, iid, other)):
+                return events
+            event = self._merge(iid, other, article_id, now)
+            if event is None:
+                return events
+            events.append(event)
+
+    @staticmethod
+    def _report_evidence(inc: Incident) -> list[MentionEvidence]:
+        """The primary reports of ``inc`` that name a town or a shop, as mentions (a report placed only by
+        its force area shows nothing about which attack it is)."""
+        return [MentionEvidence(
+            article_id=r.article_id, index=r.mention, role="primary", kind=r.kind, type=r.type or inc.type,
+            force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
+            date=_ordinal(r.date), published=_ordinal(r.published), store=normalise_store(r.store),
+            mo=frozenset(inc.mo), signature=r.text_signature)
+            for r in inc.reports if r.role == "primary" and (r.town or r.store)]
 
     def _dates_settled(self, m: MentionEvidence, a: str, b: str) -> bool:
         """An undated report cannot show that two attacks dated on different days are one."""

@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import random
 import sys
 from collections import defaultdict
 from datetime import date
@@ -409,11 +410,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         table[f"cv, with {extra}"] = score(args.corpus, corpus, oof_x)
     if args.rules:
         table["rules alone"] = score(args.corpus, corpus, predict(corpus, [None] * len(corpus)))
-    print(f"{len(corpus)} articles, {len(set(groups_of(corpus)))} incident groups, "
-          f"{args.folds} folds of {sorted(folds.count(f) for f in range(args.folds))} articles")
+    # the scorer keys results by article id: articles sharing an id with another are scored against one
+    # result, so the same out-of-fold results are also scored without them
+    unique = [i for i, rec in enumerate(corpus) if [r["id"] for r in corpus].count(rec["id"]) == 1]
+    by_id = {r["id"]: r for r in oof}
+    if len(unique) < len(corpus):
+        table["cv, unique ids"] = score(args.corpus, [corpus[i] for i in unique],
+                                        [by_id[str(corpus[i]["id"])] for i in unique])
+    models_for = [None] * len(corpus)
+    fold_models = {}
+    for i, f in enumerate(folds):
+        if f not in fold_models:
+            fold_models[f] = Models.from_dict({"format": MODEL_FORMAT, "models": train(
+                rows, {j for j, g in enumerate(folds) if g != f})})
+        models_for[i] = fold_models[f]
+    shuffled, shuffled_unique = [], []
+    for seed in (1, 2, 3):  # the same out-of-fold analysis, the articles arriving in another order
+        order = streaming_order(corpus)
+        random.Random(seed).shuffle(order)
+        results = predict(corpus, models_for, order)
+        shuffled.append(score(args.corpus, corpus, results))
+        by_id_s = {r["id"]: r for r in results}
+        shuffled_unique.append(score(args.corpus, [corpus[i] for i in unique],
+                                     [by_id_s[str(corpus[i]["id"])] for i in unique]))
+    print(f"{len(corpus)} articles ({len(unique)} with an id of their own), {len(set(groups_of(corpus)))} incident "
+          f"groups, {args.folds} folds of {sorted(folds.count(f) for f in range(args.folds))} articles")
     print(f"rows: kind {sum(1 for r in rows.kind if r[1])}, mention {len(rows.mention)} "
-          f"({sum(y for _, _, y in rows.mention)} primary), link {len(rows.link)} ({sum(r[3] for r in rows.link)} same)")
+          f"({sum(y for _, _, y in rows.mention)} primary), type {len(rows.type)}, "
+          f"link {len(rows.link)} ({sum(r[3] for r in rows.link)} same)")
     print(_table(table))
+    for name, runs in (("all", shuffled), ("unique ids", shuffled_unique)):
+        print(f"cross-validated, {name}, articles in 3 shuffled orders (not publication order): link_f1 "
+              + " ".join(f"{m['link_f1']:.3f}" for m in runs) + ", alert_f1 "
+              + " ".join(f"{m['alert_f1']:.3f}" for m in runs))
     if args.command == "train":
         doc = {"format": MODEL_FORMAT,
                "trained": {"corpus": args.corpus.name, "decisions": list(SHIPPED),
@@ -421,7 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "articles": len(corpus), "libraries": _versions(), "params": PARAMS,
                            "folds": args.folds,
                            "plain": {m: round(plain[m], 4) for m in METRICS},
-                           "cv": {m: round(cv[m], 4) for m in METRICS}},
+                           "cv": {m: round(cv[m], 4) for m in METRICS},
+                           "cv_shuffled_link_f1": [round(m["link_f1"], 4) for m in shuffled],
+                           "cv_unique_ids": {m: round(table["cv, unique ids"][m], 4) for m in METRICS}
+                           if "cv, unique ids" in table else None,
+                           "cv_unique_ids_shuffled_link_f1": [round(m["link_f1"], 4) for m in shuffled_unique]},
                "models": fitted}
         args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
