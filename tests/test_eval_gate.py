@@ -1,5 +1,6 @@
 """Quality gate: the full pipeline's scores on the labelled dev set (analysis and linking, as
-``cashwatch analyse`` links) must not fall below pinned floors.
+``cashwatch analyse`` links) must not fall below pinned floors, nor its cross-validated scores (models
+trained without the fold they score, folds grouped by incident cluster) below theirs.
 
 The floors live in ``tests/eval_baseline.json`` with the sha256 of the corpus they were measured
 on, so a changed corpus is noticed instead of silently moving the bar. Runs the shared scorer
@@ -40,3 +41,26 @@ def test_dev_scores_stay_above_floors(tmp_path):
         [sys.executable, str(scorer), str(corpus), "--run", f"{_cashwatch()} analyse", *mins],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, f"scores below the floors in {BASELINE.name}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+
+
+@pytest.mark.shared
+def test_cross_validated_scores_stay_above_floors():
+    """The learned decisions generalise: models trained on four folds score the fifth at least as well
+    as the pinned cross-validation floors (every metric of score.py; see processors/training.py)."""
+    pytest.importorskip("sklearn", reason="cross-validation trains the models: pip install 'cashwatch[train]'")
+    from cashwatch.processors import training
+
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
+    corpus_path = SHARED / baseline["corpus"]
+    if not corpus_path.exists():
+        pytest.skip(f"labelled corpus not found at {corpus_path} (the shared folder is a sibling of the repo)")
+    assert hashlib.sha256(corpus_path.read_bytes()).hexdigest() == baseline["sha256"]
+    corpus = training.load_corpus(corpus_path)
+    rows = training.Rows(corpus)
+    results, folds = training.cross_validate(corpus, rows, 5)
+    groups = training.groups_of(corpus)
+    # reports of one incident never straddle two folds
+    assert all(folds[i] == folds[j] for i in range(len(corpus)) for j in range(len(corpus)) if groups[i] == groups[j])
+    scores = training.score(corpus_path, corpus, results)
+    low = {k: round(scores[k], 3) for k, floor in baseline["cv_floors"].items() if scores[k] < floor}
+    assert not low, f"cross-validated scores below the cv_floors of {BASELINE.name}: {low}"
