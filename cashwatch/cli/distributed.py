@@ -37,9 +37,9 @@ def _settings(config: str | None):
     return settings
 
 
-def _run_until_signal(settings, coro_factory) -> None:
+def _run_until_signal(settings, coro_factory, health=None) -> None:
     """Run ``coro_factory(stop)`` until SIGINT/SIGTERM, with the ops port (/healthz, /metrics) when
-    ``ops.metrics_port`` is set (the compose healthchecks use it)."""
+    ``ops.metrics_port`` is set (the compose healthchecks use it); ``health`` answers /healthz."""
     import asyncio
     import signal
 
@@ -52,7 +52,7 @@ def _run_until_signal(settings, coro_factory) -> None:
             loop.add_signal_handler(sig, stop.set)
         server = None
         if settings.ops.metrics_port:
-            server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port)
+            server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port, health=health)
             _err(f"ops: {await server.start()}/healthz")
         try:
             await coro_factory(stop)
@@ -110,8 +110,25 @@ def kafka_produce(config: Optional[str] = ConfigOpt) -> None:
     """Poll the configured feeds and publish new items and their pages to Kafka until interrupted."""
     from cashwatch.producers.kafka import run_producer
 
+    import time
+
+    from cashwatch import health
+    from cashwatch.producers.state import ProducerState
+
     settings = _settings(config)
-    _run_until_signal(settings, lambda stop: run_producer(settings, stop))
+    started_at = time.time()
+
+    def healthz() -> tuple[int, dict]:
+        """The feeds' verdict, as the embedded monitor's /healthz (cashwatch/health.py)."""
+        state = ProducerState(settings.store_path)
+        try:
+            feeds = health.feeds_health(settings, {st.feed_id: st for st in state.all_feed_states()})
+        finally:
+            state.close()
+        verdict = health.assess(feeds, started_at=started_at, now=time.time(), grace_s=settings.ops.health_grace_s)
+        return verdict.http_status, {"status": verdict.status, "reasons": verdict.reasons, **verdict.summary}
+
+    _run_until_signal(settings, lambda stop: run_producer(settings, stop), health=healthz)
 
 
 @kafka_app.command("sink")
