@@ -345,8 +345,10 @@ def replay(
     in_order: bool = typer.Option(True, "--in-order/--all-at-once",
                                   help="Publish articles day by day in publication order, as a live monitor meets them."),
 ) -> None:
-    """Serve a corpus through the newsroom simulator, run the whole embedded pipeline over real HTTP
-    (poll → fetch → extract → analyse → link → store) and print one `analyse`-format result per article."""
+    """Run a corpus through the whole pipeline over real HTTP; print `analyse`-format results.
+
+    The corpus is served by the newsroom simulator on loopback, and the embedded pipeline polls,
+    fetches, extracts, analyses, links and stores it; one result per article."""
     from cashwatch.logs import configure
 
     configure("console", "warning")
@@ -388,9 +390,11 @@ def demo(
     corpus: Optional[str] = typer.Option(None, help="JSONL corpus to serve (default: the project's demo corpus)."),
     timeout_s: float = typer.Option(120.0, help="Give up after this long."),
 ) -> None:
-    """Serve a simulated newsroom on loopback, run the monitor against it, print the incidents found
-    and the webhook alerts a local receiver got. The store is a temporary file, deleted at the end:
-    the demo leaves nothing behind and never touches your cashwatch.db."""
+    """Simulated newsroom → monitor → the incidents found and the webhooks a local receiver got.
+
+    Serves a small simulated newsroom on loopback and runs the monitor against it. The store is a
+    temporary file, deleted at the end: the demo leaves nothing behind and never touches your
+    cashwatch.db."""
     import asyncio
     import json as _json
     import tempfile

@@ -148,8 +148,9 @@ def process(
     datadir: Optional[str] = typer.Option(None, help="faust's data folder (default ./<app id>-data)."),
     loglevel: str = typer.Option("warning", help="faust's own log level."),
 ) -> None:
-    """Run one faust worker of the processors (extract, analyse, link). Start several: they share
-    the partitions and take over each other's when one stops."""
+    """Run one faust worker of the processors (extract, analyse, link).
+
+    Start several: they share the partitions and take over each other's when one stops."""
     settings = _settings(config)
     if settings.runtime != "distributed":
         _err("note: runtime is not 'distributed' in the configuration; running the faust worker anyway")

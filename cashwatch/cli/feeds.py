@@ -50,8 +50,10 @@ def feeds(
     as_json: bool = typer.Option(False, "--json", help="One JSON document: feeds, coverage, summary."),
     problems: bool = typer.Option(False, "--problems", help="Only feeds that are not working, and areas not covered."),
 ) -> None:
-    """Every feed's health (last success, last error, backoff until, items seen, last new item) and which
-    police force areas have no working feed or have gone silent for longer than usual."""
+    """Every feed's health, and which police force areas have no working feed or have gone silent.
+
+    Per feed: status, last success, last error, when a failing feed is retried, items seen, last new
+    item. The states are those of /healthz and /metrics."""
     from rich.console import Console
     from rich.table import Table
 

@@ -192,8 +192,10 @@ def incidents_list(
     limit: int = LimitOpt, as_json: bool = JsonOpt, fmt: str = FormatOpt,
     config: Optional[str] = ConfigOpt,
 ) -> None:
-    """List incidents, newest first, as a table or exported: --format jsonl, csv or geojson
-    (GeoJSON points for QGIS or any map tool), e.g. `cashwatch incidents --since 1y --limit 10000 --format geojson > incidents.geojson`."""
+    """List incidents, newest first, as a table or exported (--format jsonl, csv or geojson).
+
+    GeoJSON points are for QGIS or any map tool, e.g.
+    `cashwatch incidents --since 1y --limit 10000 --format geojson > incidents.geojson`."""
     ctx.obj = {"config": config, "as_json": as_json}
     if ctx.invoked_subcommand:
         return
@@ -248,8 +250,7 @@ def forces(
     region: Optional[list[str]] = RegionOpt,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
-    """The police force ids, names, regions and nations: the ids that --force, --region, feeds'
-    place_hint and subscriptions take."""
+    """Police force ids, names, regions and nations (the ids filters and subscriptions take)."""
     from cashwatch.places_table import FORCES
 
     check_filters(None, region, None)
