@@ -544,6 +544,9 @@ class Analyser:
         gap = s.text[m.end:nxt.start] if nxt is not None else ""
         near = nxt if nxt is not None and nxt.kind == "area" and \
             re.fullmatch(r",?\s*(?:in\s+|near\s+)?(?:Co\.?\s+)?", gap) else None
+        after = s.mentions[k + 2] if k + 2 < len(s.mentions) else None
+        if near is not None and after is not None and _LIST_GAP.fullmatch(s.text[near.end:after.start]):
+            near = None  # "in Coventry, Northants, Norfolk and Monmouth": a list of places, not "town, county"
         place = self.gazetteer.resolve(m, ctx, near)
         if nxt is not None and nxt.kind == "place" and re.fullmatch(r",\s*", gap):
             parent = self.gazetteer.resolve(nxt, ctx)

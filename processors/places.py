@@ -101,7 +101,19 @@ _NOT_SETTLEMENT_AFTER = re.compile(
     r"Telegraph|Chronicle|Herald|Times|Argus|Journal|Advertiser|Observer|Evening|Live|News|"
     # a longer name we do not know ("Leigh Park", "Lostock Hall"): not the shorter place
     r"Park|Hall|End|Green|Heath|Cross|Bridge|Common|Gate|Vale|Grange|Barr|Shore|Moor|Marsh|Wood|Fields|"
-    r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top)\b")
+    r"Lodge|Valley|Village|Hill|Mount|Rise|Bottom|Top|"
+    # a building society named after its town ("Leeds Building Society"): a business, not the scene
+    r"Building\s+Society|building\s+society)\b")
+# banks named after a town: "the Halifax bank", "a Halifax branch" is the bank ("a Glasgow bank" is a place)
+_BANK_TOWNS = frozenset({"halifax"})
+_BANK_AFTER = re.compile(r" (?:[Bb]ank|[Bb]ranch)\b")
+# capitalised words that may come right before a one-word place without making it part of a longer name
+# ("East Belfast", "Greater Manchester", "central Leeds"); any other ("Hempstead Valley", "Kent Reliance")
+# makes the two one name the gazetteer does not know
+_PLACE_LEADERS = frozenset("North South East West Central Greater Upper Lower Old New Little Great Royal Inner Outer "
+                           "The In At Near From To Of On For And But By With Into Outside Around Between "
+                           "Police Officers Detectives Residents Shoppers Thieves Raiders Burglars".split())
+_PREV_CAP = re.compile(r"(?:^|[^\w.!?:;\"“”'’(\n-] ?)([A-Z][a-z]+) $")
 _STREET_WORDS = frozenset("street road lane avenue way drive close court crescent terrace gardens grove row walk "
                           "place square parade".split())
 _NEXT_CAP = re.compile(r" ([A-Z][a-z]+)\b")
@@ -334,16 +346,20 @@ class Gazetteer:
         after = text[end:end + 24]
         if _PERSON_AFTER.match(after):
             return False
+        if _NOT_SETTLEMENT_AFTER.match(after) or (key in _BANK_TOWNS and _BANK_AFTER.match(after)):
+            # "Stafford Street", "Morningside Court", "Preston Crown Court", "the Halifax bank": a street,
+            # building, court or business named after a place, not the scene
+            return False
         if key in _ALLOW_STOP_PLACES:
             # "Sale", "March" only as a place when introduced as one
             return bool(_PREP.search(text[max(0, start - 40):start])) and not after.startswith(" Street")
+        if ntokens == 1:
+            prev = _PREV_CAP.search(text[max(0, start - 24):start])
+            if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
+                return False  # the end of a longer name: "Hempstead Valley", not Valley on Anglesey
         nxt = _NEXT_CAP.match(after)
         if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
             # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
-            return False
-        if _NOT_SETTLEMENT_AFTER.match(after):
-            # "Stafford Street", "Morningside Court", "Preston Crown Court": a street, building or
-            # court named after a place, not the scene
             return False
         return True
 

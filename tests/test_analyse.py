@@ -356,3 +356,13 @@ def test_store_town_check_reads_as_the_regex_it_replaces():
         positives += expected
     assert positives > 100
     assert _names_town(" in nearby Calne, police said", "Calne") and not _names_town(" in Calnexx", "Calne")
+
+
+def test_a_list_of_places_and_counties_is_not_read_as_town_then_county(analyser):
+    """"in Coventry, Northamptonshire, Norfolk and Monmouth": each is a place of the series, so Coventry stays
+    in the West Midlands instead of moving to the county that follows it in the list."""
+    a = analyser.analyse(art("Three men have been jailed for a string of cash machine burglaries. Over two months "
+                             "the gang struck in Coventry, Northamptonshire, Norfolk and Monmouth, using cutting "
+                             "gear to open the machines.", title="Cash machine gang jailed"))
+    assert a.kind == "court"
+    assert ("Coventry", "west-midlands") in [(i.town, i.force) for i in a.incidents]

@@ -79,6 +79,9 @@ def test_abroad_police_names_a_country(gaz):
     "The men fled along Stafford Street towards the ring road.",  # a street named after a town
     "They appeared at Chester Crown Court on Friday.",  # a court, not the scene
     "Sale of the building went ahead.",  # an ordinary word
+    "Masked men waited outside the Halifax branch until the van pulled up.",  # a bank named after a town
+    "Savers at Leeds Building Society were told their money was safe.",  # a building society
+    "Both machines at Tollbury Valley were damaged.",  # the end of a longer name the map lacks (not Valley)
 ])
 def test_names_that_are_not_scenes(gaz, text):
     assert not [m for m in gaz.scan(text) if m.kind == "place"]
@@ -122,3 +125,12 @@ def test_url_names_are_read_in_the_same_order_in_every_process():
     seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3", "4", "5")}
     assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize("text, names", [
+    ("The gang robbed a Glasgow bank van.", ["Glasgow"]),  # a town before "bank" is still a place
+    ("Residents of East Kilbride and North Shields heard nothing.", ["East Kilbride", "North Shields"]),
+    ("Police in Oldham believe the raid in Rochdale was linked.", ["Oldham", "Rochdale"]),
+])
+def test_places_after_ordinary_capitalised_words_are_found(gaz, text, names):
+    assert [m.name for m in gaz.scan(text) if m.kind == "place"] == names
