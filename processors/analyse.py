@@ -98,6 +98,9 @@ _INCLUDING = lexicon(r"\b(?:including|includ(?:ed|es)|such\s+as|namely|among\s+t
 _LOCATOR = re.compile(r",?\s*(?:near(?:\s+to)?|outside|close\s+to|just\s+outside)\s+", re.I)
 # a line of a list of addresses: a town and county, or a date in brackets at its end
 _ADDRESS_LINE = re.compile(r"\(\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s*\)|^\s*[-•*]\s")
+# the machine opened where it stands (for an attack whose method no type lexicon names)
+_OPENED = lexicon(r"\b(?:burgl\w+|bro(?:ke|ken)\s+into|break[- ]?ins?|damag\w+|forc(?:ed|ing)|tamper\w*|"
+                  r"prised|jemm\w+|burn\w*\s+(?:\w+\s+){0,2}(?:through|into)|gain\w*\s+access)\b")
 _STRUCK = lexicon(r"\b(?:struck|targeted|hit|raided|attacked|blew\s+up|blown\s+up)\b")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|&)\s*(?:(?:and|or)\s+)?(?:(?:north|south|east|west|central)\s+)?")
 _LIST_LEAD = re.compile(r"(?:These|They|Others|The\s+others?|A\s+further|Further|The\s+(?:other|remaining)|"
@@ -855,7 +858,7 @@ class Analyser:
                 # the method is said elsewhere ("... used gas to blow it open") or not at all
                 lexical = _atm_type(g.sentences + g.support) or \
                     _atm_type([x for x in sentences if x.attack and x.attack.type != "cit_robbery"])
-                atm = [lexical or "atm_theft"]
+                atm = [lexical or _unsaid_method(story if single else g.sentences + g.support)]
             itype = max(atm, key=lambda t: _TYPE_RANK[t])
         place = g.place
         force = country = town = None
@@ -1017,6 +1020,13 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
             if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
                 return name
     return None
+
+
+def _unsaid_method(sentences: list[_Sentence]) -> str:
+    """The type of an ATM attack whose method no type lexicon names (the machine taken away would have been
+    named: :data:`classify.THEFT_GENERIC`): opened in place (a break-in) when the story speaks of breaking
+    into, damaging or forcing it; else whole-machine theft, the commonest attack."""
+    return "atm_break_in" if any(found(_OPENED, s.low, s.bits) for s in sentences) else "atm_theft"
 
 
 def _runs(sentences: list[_Sentence]) -> list[list[_Sentence]]:

@@ -366,3 +366,15 @@ def test_a_list_of_places_and_counties_is_not_read_as_town_then_county(analyser)
                              "gear to open the machines.", title="Cash machine gang jailed"))
     assert a.kind == "court"
     assert ("Coventry", "west-midlands") in [(i.town, i.force) for i in a.incidents]
+
+
+@pytest.mark.parametrize("text, itype", [
+    pytest.param("Police are investigating an attempted burglary of the cash machine at a petrol station in "
+                 "Ballymena overnight. The front panel was badly damaged but nothing was taken.",
+                 "atm_break_in", id="broken-into-in-place"),
+    pytest.param("Thieves struck at a petrol station in Ballymena overnight and the cash machine was stolen. "
+                 "Police found the forecourt damaged.", "atm_theft", id="taken-away"),
+])
+def test_an_attack_whose_method_no_type_word_names_is_typed_by_what_was_done(analyser, text, itype):
+    [inc] = analyser.analyse(art(text)).incidents
+    assert inc.type == itype
