@@ -767,15 +767,22 @@ class Analyser:
         one happened ("thefts at stores in A, B and C", "on 2 May they struck in D", a list of addresses
         with their towns), that no candidate above is already placed at.
 
-        A court report's case is its whole series, so each becomes a primary incident; a news report
-        naming other attacks usually does so for context, so there they are references (kept, for the
-        analyst and for linking, not alerted). Typed by the sentence's own method words, else by the
+        A court report's case is its whole series, so each becomes a primary incident, as does each line of
+        a round-up's list of attacks with its place and day; a news report naming other attacks in passing
+        does so for context, so there they are references (kept, for the analyst and for linking, not
+        alerted). Typed by the sentence's own method words, else by the
         article's commonest type; dated by the sentence."""
         out: list[tuple[IncidentMention, dict[str, float]]] = []
         towns = {(m.town or "").lower() for m in known}
         spots = [(m.lat, m.lon) for m in known if m.lat is not None and m.lon is not None]
         types = [m.type for m in known]
-        default = max(sorted(set(types)), key=types.count) if types else None
+        attacks = [x for x in sentences if x.attack is not None]
+        if types:
+            default: str | None = max(sorted(set(types)), key=types.count)
+        elif any(x.attack.type == "cit_robbery" for x in attacks):  # type: ignore[union-attr]
+            default = "cit_robbery"
+        else:
+            default = (_atm_type(attacks) or _unsaid_method(sentences)) if attacks else None
         evidence_weight = sum(ctx.forces.values()) or 1.0
         seen_attack = False
         for s in sentences:
@@ -819,7 +826,8 @@ class Analyser:
                 day = _pick(s.dates(days.anchor))
                 if day is not None and days.anchor is not None and day > days.anchor + timedelta(days=1):
                     day = None  # a hearing's date, not the attack's
-                role = "primary" if kind == "court" else "reference"
+                # a round-up whose news is the series lists each attack with its place and day: those are news too
+                role = "primary" if kind == "court" or (day is not None and listed_line) else "reference"
                 mention = IncidentMention(type=itype, attempted=C.is_attempted(s.text, s.bits),  # type: ignore[arg-type]
                                           town=place.name, force=place.force, region=region_of(place.force),
                                           country=place.country, lat=place.lat, lon=place.lon, date=day,

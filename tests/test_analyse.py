@@ -378,3 +378,17 @@ def test_a_list_of_places_and_counties_is_not_read_as_town_then_county(analyser)
 def test_an_attack_whose_method_no_type_word_names_is_typed_by_what_was_done(analyser, text, itype):
     [inc] = analyser.analyse(art(text)).incidents
     assert inc.type == itype
+
+
+def test_round_up_lists_each_attack_with_its_place_and_day(analyser):
+    """A police appeal about a series lists the attacks as address lines with dates: each is news."""
+    a = analyser.analyse(art(
+        "Detectives have linked a spate of attempted break-ins at cash machines in village shops across the county "
+        "and are appealing for information.\n"
+        "The offenders forced the shop doors and tried to cut into the machines at these addresses:\n"
+        "- Village Stores, Main Street, Oakham, Rutland (02/10/2026)\n"
+        "- Post Office, 4 Market Place, Uppingham, Rutland (09/10/2026)\n"
+        "Anyone with information should call 101.", title="Appeal after spate of cash machine attacks",
+        published=date(2026, 10, 20)))
+    primary = sorted((i.town, str(i.date)) for i in a.incidents if i.role == "primary")
+    assert ("Oakham", "2026-10-02") in primary and ("Uppingham", "2026-10-09") in primary
