@@ -321,7 +321,7 @@ class Gazetteer:
                 elif key in areas:
                     force, cc = areas[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
-                elif key in places and self._plausible(text, s, span_end, key, k + 1) and (
+                elif key in places and self._plausible(text, s, span_end, key, k + 1, title_case) and (
                         title_case or not _after_name_word(text, s)):
                     found = Mention(s, span_end, chunk, places=self._places[key],
                                     prep=bool(_PREP.search(text[max(0, s - 40):s])))
@@ -333,7 +333,7 @@ class Gazetteer:
                 covered = found.end
         return out
 
-    def _plausible(self, text: str, start: int, end: int, key: str, ntokens: int) -> bool:
+    def _plausible(self, text: str, start: int, end: int, key: str, ntokens: int, title_case: bool = False) -> bool:
         if key in _STOP and key not in _ALLOW_STOP_PLACES:
             return False
         if ntokens > 1 and key.rsplit(" ", 1)[-1] in _STREET_WORDS:
@@ -353,12 +353,12 @@ class Gazetteer:
         if key in _ALLOW_STOP_PLACES:
             # "Sale", "March" only as a place when introduced as one
             return bool(_PREP.search(text[max(0, start - 40):start])) and not after.startswith(" Street")
-        if ntokens == 1:
+        if ntokens == 1 and not title_case:  # (in a headline every word is capitalised)
             prev = _PREV_CAP.search(text[max(0, start - 24):start])
             if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
                 return False  # the end of a longer name: "Hempstead Valley", not Valley on Anglesey
         nxt = _NEXT_CAP.match(after)
-        if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
+        if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS and not title_case:
             # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
             return False
         return True

@@ -134,3 +134,9 @@ def test_url_names_are_read_in_the_same_order_in_every_process():
 ])
 def test_places_after_ordinary_capitalised_words_are_found(gaz, text, names):
     assert [m.name for m in gaz.scan(text) if m.kind == "place"] == names
+
+
+def test_a_headline_names_its_town_whatever_words_are_capitalised_around_it(gaz):
+    """In a headline every word is capitalised: the word before or after a town says nothing there."""
+    assert [m.name for m in gaz.scan("Police Hunt Oakham Raiders After Cash Machine Theft", title_case=True)
+            if m.kind == "place"] == ["Oakham"]
