@@ -95,6 +95,9 @@ _SEPARATE = lexicon(r"\b(?:in\s+a\s+separate|separate\s+(?:incident|attack|raid|
                     r"a\s+second\s+(?:attack|robbery|raid|incident|theft))\b")
 # "in locations including A, B and C", "sites such as D": places that are scenes of the attacks told
 _INCLUDING = lexicon(r"\b(?:including|includ(?:ed|es)|such\s+as|namely|among\s+them)\s+(?:in\s+|at\s+)?$")
+# where a suspect was arrested, held or tried: not a scene
+_CUSTODY = lexicon(r"\b(?:arrest\w*|detained|held|appeared|appear|remanded|custody|bail\w*|court|magistrates|"
+                   r"sentenced|jailed|charged|raided|searched|addresses|homes?|warrants?)\b[^.]{0,40}$", re.I)
 _LOCATOR = re.compile(r",?\s*(?:near(?:\s+to)?|outside|close\s+to|just\s+outside)\s+", re.I)
 # a line of a list of addresses: a town and county, or a date in brackets at its end
 _ADDRESS_LINE = re.compile(r"\(\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s*\)|^\s*[-•*]\s")
@@ -787,14 +790,13 @@ class Analyser:
         seen_attack = False
         for s in sentences:
             about_attacks = s.attack is not None or found(_EVENT_WORD, s.low, s.bits) or found(_STRUCK, s.text, s.bits)
-            _LOCATOR = re.compile(r",?\s*(?:near(?:\s+to)?|outside|close\s+to|just\s+outside)\s+", re.I)
-# a line of a list of addresses after the story's first attack ("Post Office, High Street, Sandy (1/2/17)")
+            # a line of a list of addresses after the story's first attack ("Post Office, High Street, Sandy (1/2/17)")
             listed_line = seen_attack and len(s.text) < 160 and bool(_ADDRESS_LINE.search(s.text))
             seen_attack = seen_attack or s.attack is not None
             if not (about_attacks or listed_line) or s.is_title:
                 continue
-            if s.stage is not None and not (s.attack is not None and s.attack.strong):
-                continue  # the arrest, charge or plea: where suspects were held or live, where the case is heard
+            if s.stage is not None and s.attack is None:
+                continue  # the arrest, charge or plea alone: where suspects were held or live, the case is heard
             previous_end: int | None = None
             for k, m in enumerate(s.mentions):
                 continued = previous_end is not None and _LIST_GAP.fullmatch(s.text[previous_end:m.start])
@@ -806,6 +808,8 @@ class Analyser:
                     continue  # where someone lives, or where the getaway car turned up
                 if k and s.mentions[k - 1].kind == "place" and _LOCATOR.fullmatch(s.text[s.mentions[k - 1].end:m.start]):
                     continue  # "Shildon, near Bishop Auckland": says where the scene before it is
+                if s.stage is not None and _CUSTODY.search(before):
+                    continue  # "arrested in Bradford", "appeared before magistrates in Preston"
                 introduced = continued or _SCENE_PREP.search(before) or _LISTED_SCENE.search(before) or \
                     _STREET_BEFORE.search(before) or _INCLUDING.search(before) or (listed_line and before.rstrip().endswith(","))
                 if not introduced:

@@ -49,6 +49,13 @@ and undated ones; a mention with neither a date nor a publication date (a feed w
 compared with every incident of its force and family held in memory, since nothing bounds it in
 time (its score then rests on place, store, type and text alone).
 
+An analyst's corrections (:meth:`Linker.apply`: merge, split, dismiss, edit) are kept on the incident
+itself (``dismissed``, ``corrected``, ``kept_apart``), so that nothing later undoes them, in memory or
+after a restart: a corrected field wins over the consensus of the reports; two incidents an analyst
+split are never merged back; a dismissed incident is never merged and a later report of it attaches
+to it silently (its event is ``retracted`` again, which consumers treat as "stays hidden"), instead of
+creating it anew.
+
 Failure: the lookup's errors propagate from :meth:`Linker.link` before anything is recorded, so a
 retried analysis is linked as if the first attempt never happened.
 """
@@ -67,7 +74,10 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from cashwatch import metrics
-from cashwatch.models import STAGES, Analysis, Incident, IncidentEvent, IncidentMention, Report
+from cashwatch.errors import CorrectionError
+from cashwatch.models import (
+    STAGES, Analysis, CorrectedFields, Correction, Incident, IncidentEvent, IncidentMention, Report,
+)
 from cashwatch.places_table import region_of
 from cashwatch.processors.linking_score import (
     FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, features, normalise_store, normalise_town, score,
@@ -259,7 +269,10 @@ class Linker:
                 ids.append(None)
                 continue
             event = self._record(iid, analysis, i, m, now)
-            if event is not None:
+            if event is not None and event.incident.dismissed:
+                # a later report of a dismissed incident: it attaches, and the incident stays dismissed
+                events.append(event.model_copy(update={"event": "retracted"}))
+            elif event is not None:
                 events.append(event)
                 if m.role == "primary":
                     # what this report added may show that the incident and another are one
@@ -289,6 +302,9 @@ class Linker:
         sa, sb = self._states.get(a), self._states.get(b)
         if sa is None or sb is None or a == b:
             return False
+        if sa.incident.dismissed or sb.incident.dismissed or b in sa.incident.kept_apart \
+                or a in sb.incident.kept_apart:
+            return False  # an analyst's word: dismissed, or split apart
         if set(sa.ev.articles) & set(sb.ev.articles):
             return False
         ev = sb.ev
@@ -377,6 +393,9 @@ class Linker:
             "first_seen": min(keep.first_seen, gone.first_seen),
             "merged_ids": list(dict.fromkeys([*keep.merged_ids, gone.incident_id, *gone.merged_ids])),
             "last_seen": now,
+            "corrected": CorrectedFields(**{**gone.corrected.given(), **keep.corrected.given()}),
+            "kept_apart": [i for i in dict.fromkeys([*keep.kept_apart, *gone.kept_apart])
+                           if i not in (keep.incident_id, gone.incident_id)],
         })
         merged = _consensus(base, reports, now)
         self._drop(gone.incident_id)
@@ -387,6 +406,105 @@ class Linker:
         metrics.LINK_MENTIONS.labels("merged").inc()
         return IncidentEvent(event="merged", incident=merged, article_id=article_id,
                              changes=["merged"], absorbed=gone.incident_id)
+
+    # -- an analyst's corrections -------------------------------------------------------------
+
+    def apply(self, correction: Correction, now: dt.datetime | None = None) -> list[IncidentEvent]:
+        """Apply an analyst's correction; returns the events that follow (each carrying the correction's
+        id, ``article_id`` ``"correction:<id>"``). Incidents not in memory are asked of the lookup.
+
+        * ``merge`` -> one ``merged`` event (the incident seen first survives);
+        * ``split`` -> ``updated`` for the incident that loses the report (``report_removed``) and
+          ``created`` for the new incident that report now makes alone (id: ``i-`` + SHA-256 of
+          ``"{article}:{mention}:split"``); the two are kept apart from then on;
+        * ``dismiss`` -> ``retracted``;
+        * ``edit`` -> ``updated`` with ``corrected`` and the fields that moved.
+
+        Raises :class:`~cashwatch.errors.CorrectionError` (nothing changed) when it cannot apply."""
+        now = now or correction.at
+        cid, tag = correction.correction_id, f"correction:{correction.correction_id}"
+        iid = self._bring(correction.incident_id)
+        old = self._states[iid].incident
+        if correction.action == "merge":
+            other = self._bring(correction.other_id or "")
+            if other == iid:
+                raise CorrectionError(f"{correction.incident_id} and {correction.other_id} are already one incident")
+            theirs = self._states[other].incident
+            if old.dismissed or theirs.dismissed:
+                raise CorrectionError("a dismissed incident cannot be merged")
+            shared = set(_incident_evidence(old).articles) & set(_incident_evidence(theirs).articles)
+            if shared:
+                raise CorrectionError(f"one article ({sorted(shared)[0]}) reports both: they are two attacks; "
+                                      "split that report first")
+            # the analyst's word replaces an earlier split of these two
+            for a, b in ((iid, other), (other, iid)):
+                inc = self._states[a].incident
+                if b in inc.kept_apart:
+                    self._put(inc.model_copy(update={"kept_apart": [x for x in inc.kept_apart if x != b]}))
+            event = self._merge(iid, other, tag, now)
+            assert event is not None  # both held, distinct
+            return [event.model_copy(update={"correction_id": cid, "changes": ["merged", "corrected"]})]
+        if correction.action == "dismiss":
+            if old.dismissed:
+                raise CorrectionError(f"{iid} is already dismissed")
+            inc = old.model_copy(update={"dismissed": True, "last_seen": now})
+            self._put(inc)
+            return [IncidentEvent(event="retracted", incident=inc, article_id=tag, changes=["dismissed"],
+                                  correction_id=cid)]
+        if old.dismissed:
+            raise CorrectionError(f"{iid} is dismissed")
+        if correction.action == "edit":
+            given = correction.fields.given()
+            if not given:
+                raise CorrectionError("nothing to edit: give at least one of type, attempted, town, force, date")
+            fixed = {**old.corrected.given(), **given}
+            if "town" in given and "lat" not in given:  # a new town's place is not the old one's
+                fixed.pop("lat", None)
+                fixed.pop("lon", None)
+            base = old.model_copy(update={"corrected": CorrectedFields(**fixed)})
+            inc = _consensus(base, list(old.reports), now)
+            changes = ["corrected", *(f for f in _CONSENSUS_FIELDS if getattr(inc, f) != getattr(old, f))]
+            inc = inc.model_copy(update={"last_seen": now})
+            self._put(inc)
+            return [IncidentEvent(event="updated", incident=inc, article_id=tag, changes=changes, correction_id=cid)]
+        # split
+        moved = [r for r in old.reports if r.article_id == correction.article_id
+                 and (correction.mention is None or r.mention == correction.mention)]
+        if not moved:
+            raise CorrectionError(f"article {correction.article_id} is not a report of {iid}")
+        report = moved[0]
+        rest = [r for r in old.reports if r is not report]
+        if not any(r.role == "primary" for r in rest):
+            raise CorrectionError(f"{correction.article_id} is the only report of {iid}: nothing to split it from "
+                                  "(dismiss or edit the incident instead)")
+        new_id = "i-" + hashlib.sha256(f"{report.article_id}:{report.mention}:split".encode()).hexdigest()[:16]
+        if new_id in self._states:
+            raise CorrectionError(f"{report.article_id} was already split into {new_id}")
+        report = report.model_copy(update={"role": "primary"})
+        base = Incident(incident_id=new_id, type=report.type or old.type, region=region_of(report.force),
+                        country=report.country, confidence=old.confidence, first_seen=now, last_seen=now,
+                        reports=[report], kept_apart=[iid])
+        new = _consensus(base, [report], now)
+        kept = _consensus(old.model_copy(update={"kept_apart": [*old.kept_apart, new_id]}), rest, now)
+        changes = ["corrected", "report_removed",
+                   *(f for f in _CONSENSUS_FIELDS if getattr(kept, f) != getattr(old, f))]
+        kept = kept.model_copy(update={"last_seen": now})
+        self._put(kept)
+        self._put(new)
+        return [IncidentEvent(event="updated", incident=kept, article_id=tag, changes=changes, correction_id=cid),
+                IncidentEvent(event="created", incident=new, article_id=tag, changes=["created", "split"],
+                              correction_id=cid)]
+
+    def _bring(self, incident_id: str) -> str:
+        """The id ``incident_id`` is known by now, its incident in memory (from the lookup if need be)."""
+        iid = self.resolve(incident_id)
+        if iid in self._states:
+            return iid
+        stored = self.lookup.get_incident(iid) if self.lookup is not None and iid else None
+        if stored is None:
+            raise CorrectionError(f"no incident {incident_id!r}", "unknown_incident")
+        self._put(stored)
+        return stored.incident_id
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -689,9 +807,10 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
     Where no report says anything about a field (reports stored before they carried what they
     said), ``base`` keeps its value; the stage never moves backwards."""
     votes = [r for r in reports if r.role == "primary"] or reports
-    itype = _vote([r.type for r in votes]) or base.type
-    town = _vote([r.town for r in votes], key=normalise_town) or base.town
-    force = _vote([r.force for r in votes]) or base.force
+    fixed = base.corrected.given()  # an analyst's corrections win over the reports
+    itype = fixed.get("type") or _vote([r.type for r in votes]) or base.type
+    town = fixed.get("town") or _vote([r.town for r in votes], key=normalise_town) or base.town
+    force = fixed.get("force") or _vote([r.force for r in votes]) or base.force
     norm = normalise_town(town)
     placed = next((r for r in votes if normalise_town(r.town) == norm and r.lat is not None
                    and r.lon is not None), None)
@@ -699,9 +818,11 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
         lat, lon = placed.lat, placed.lon
     else:
         lat, lon = (base.lat, base.lon) if normalise_town(base.town) == norm else (None, None)
+    if "lat" in fixed and "lon" in fixed:
+        lat, lon = fixed["lat"], fixed["lon"]
     stages = [base.stage, *(r.stage or ("arrest" if r.kind == "court" else "reported") for r in reports)]
-    attempted = _vote([r.attempted for r in votes])
-    date = _vote([r.date for r in votes])
+    attempted = fixed.get("attempted", _vote([r.attempted for r in votes]))
+    date = fixed.get("date") or _vote([r.date for r in votes])
     return base.model_copy(update={
         "type": itype,
         "attempted": base.attempted if attempted is None else attempted,
@@ -726,6 +847,8 @@ def _incident_evidence(inc: Incident) -> IncidentEvidence:
     for r in inc.reports:
         articles.setdefault(r.article_id, set()).add(r.mention)
     towns = {normalise_town(r.town) for r in votes} | {normalise_town(inc.town)}
+    if inc.corrected.town:  # an analyst placed it: what the reports said about the town no longer counts
+        towns = {normalise_town(inc.corrected.town)}
     stores = {normalise_store(r.store) for r in votes} | {normalise_store(inc.store)}
     return IncidentEvidence(
         incident_id=inc.incident_id, type=inc.type, force=inc.force, country=inc.country,

@@ -392,3 +392,14 @@ def test_round_up_lists_each_attack_with_its_place_and_day(analyser):
         published=date(2026, 10, 20)))
     primary = sorted((i.town, str(i.date)) for i in a.incidents if i.role == "primary")
     assert ("Oakham", "2026-10-02") in primary and ("Uppingham", "2026-10-09") in primary
+
+
+def test_court_series_named_in_the_plea_but_not_where_suspects_were_arrested(analyser):
+    a = analyser.analyse(art(
+        "Two men have been jailed for six years for their part in a series of cash machine raids.\n"
+        "They pleaded guilty to raids on cash machines at shops in Tickhill and Bawtry last spring.\n"
+        "Both were arrested at addresses in Rotherham after a police chase.",
+        title="Cash machine raiders jailed"))
+    assert a.kind == "court"
+    towns = {i.town for i in a.incidents if i.role == "primary"}
+    assert {"Tickhill", "Bawtry"} <= towns and "Rotherham" not in towns
