@@ -358,7 +358,7 @@ class Gazetteer:
             if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
                 return False  # the end of a longer name: "Hempstead Valley", not Valley on Anglesey
         nxt = _NEXT_CAP.match(after)
-        if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS and not title_case:
+        if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
             # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
             return False
         return True
