@@ -59,8 +59,9 @@ def article_from_record(rec: dict) -> Article:
 
 
 def analysis_to_result(article_id: str, analysis) -> dict:
-    """The ``cashwatch analyse`` output record for one analysed article."""
-    out = analysis.model_dump(mode="json", include={"kind", "stage"})
+    """The ``cashwatch analyse`` output record for one analysed article (with the kind model's probability
+    and the signals behind it, when a model decided)."""
+    out = analysis.model_dump(mode="json", include={"kind", "stage", "kind_confidence", "kind_signals"})
     out["id"] = article_id
     out["incidents"] = [m.model_dump(mode="json") for m in analysis.incidents]
     return {"id": article_id, **{k: v for k, v in out.items() if k != "id"}}
