@@ -252,23 +252,28 @@ def _reported_after(days: int) -> float | None:
     return 0.0 if days <= 120 else -3.0
 
 
+def _may_match(m: MentionEvidence, inc: IncidentEvidence) -> bool:
+    """False where the two can never be one attack: another type family or country, or another force's area
+    more than 5 km away (a scene near a force border may be placed on either side)."""
+    if m.family != inc.family:
+        return False
+    if m.country and inc.country and m.country.upper() != inc.country.upper():
+        return False
+    if m.force and inc.force and m.force != inc.force:
+        return (m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None
+                and haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 5.0)
+    return True
+
+
 def score(m: MentionEvidence, inc: IncidentEvidence, signatures: Iterable[Sequence[int]] = ()) -> float | None:
     """Points for "``m`` reports the incident ``inc``", or None when it cannot (see the module table).
     ``signatures`` are the text signatures of the incident's reports, where known."""
-    if m.family != inc.family:
-        return None
-    if m.country and inc.country and m.country.upper() != inc.country.upper():
+    if not _may_match(m, inc):
         return None
     # the three ATM types are easily confused by reporters and analysers alike ("forced open" after a
     # gas attack): a small penalty, not a bar
     points = 1.0 if m.type == inc.type else -0.5
-    if m.force and inc.force:
-        if m.force != inc.force:
-            near = (m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None
-                    and haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 5.0)
-            if not near:
-                return None
-    elif m.force or inc.force:
+    if not (m.force and inc.force) and (m.force or inc.force):
         points -= 1.0
     when = date_points(m, inc)
     if when is None:
@@ -313,19 +318,11 @@ def features(m: MentionEvidence, inc: IncidentEvidence,
     at one hearing); store_same, store_other_shop, store_other_street; mo_shared; text (MinHash Jaccard
     of the texts, 0-1), text_copy (>= 0.6); reference (the mention is context, not news).
     """
-    if m.family != inc.family:
-        return None
-    if m.country and inc.country and m.country.upper() != inc.country.upper():
+    if not _may_match(m, inc):
         return None
     f: dict[str, float] = {"same_type": float(m.type == inc.type), "reference": float(m.role != "primary"),
                            "court": float(m.kind == "court")}
-    if m.force and inc.force:
-        if m.force != inc.force:
-            near = (m.lat is not None and m.lon is not None and inc.lat is not None and inc.lon is not None
-                    and haversine_km(m.lat, m.lon, inc.lat, inc.lon) <= 5.0)
-            if not near:
-                return None
-    elif m.force or inc.force:
+    if not (m.force and inc.force) and (m.force or inc.force):
         f["force_missing"] = 1.0
     if date_points(m, inc) is None:
         return None
