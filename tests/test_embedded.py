@@ -159,3 +159,57 @@ def test_replay_over_http_agrees_with_analyse():
         return sorted(sorted(v) for v in ids.values())
 
     assert groups(replayed) == groups(direct)
+
+
+def test_a_report_that_shows_two_incidents_to_be_one_merges_them_everywhere(tmp_path):
+    """Made-up reports: a raid in Longton, then one in Stoke-on-Trent a day later by its date, then a report
+    that dates the Longton raid to the Stoke night. The store ends with one incident that the old id still
+    finds, and subscribers get one 'created' per incident ever made and a 'merged', never a second 'created'."""
+    import datetime as dt
+
+    from cashwatch import alerting
+    from cashwatch.config import SubscriptionConfig
+    from cashwatch.models import FeedItem, Page
+    from cashwatch.runtime.embedded import PageProcessor
+
+    def page(aid: str, published: dt.date, title: str, text: str) -> Page:
+        url = f"https://potteries-news.example/{aid}"
+        item = FeedItem(article_id=aid, feed_id="potteries", url=url, title=title, summary=text,
+                        published=dt.datetime.combine(published, dt.time(9), tzinfo=dt.timezone.utc),
+                        source="Potteries News")
+        html = f"<html><body><article><h1>{title}</h1><p>{text}</p></article></body></html>"
+        return Page(article_id=aid, item=item, html=html, final_url=url, status=200, content_type="text/html")
+
+    pages = [
+        page("p1", dt.date(2026, 7, 26), "Cash machine blown open in Longton",
+             "Thieves used gas to blow open a cash machine outside a convenience store in Longton. Police cordoned "
+             "off the street while forensic officers examined the damaged machine and the shattered shop front."),
+        page("p2", dt.date(2026, 7, 28), "Gas attack on Stoke-on-Trent cash machine",
+             "Thieves used gas to blow open a cash machine in Stoke-on-Trent in the early hours of Monday 27 July. "
+             "Staffordshire Police said nobody was hurt and asked anyone with dashcam footage to come forward."),
+        page("p3", dt.date(2026, 7, 29), "Longton cash machine blast: police name the night",
+             "Police now say the gas attack on the cash machine in Longton happened in the early hours of Monday "
+             "27 July. Detectives want to hear from anyone who saw a dark hatchback in the area that night."),
+    ]
+    store = Store(tmp_path / "cw.db")
+    processor = PageProcessor(store)
+    events = []
+    ids = []
+    for p in pages:
+        _, analysis, evs = processor.process(p)
+        events += evs
+        ids.append([m.incident_id for m in analysis.incidents if m.role == "primary"])
+    merged = [e for e in events if e.event == "merged"]
+    assert len(merged) == 1, [(e.event, e.incident.incident_id) for e in events]
+    survivor, absorbed = merged[0].incident.incident_id, merged[0].absorbed
+    assert ids[0] == [survivor] and ids[2] == [survivor] and ids[1] == [absorbed]
+    assert store.count("incidents") == 1 and store.resolve(absorbed) == survivor
+    assert {r["article_id"] for r in store.reports_of(survivor)} == {"p1", "p2", "p3"}
+    assert store.get_incident(absorbed).incident_id == survivor
+    subs = [SubscriptionConfig(name="default", url="https://hooks.example/a"),
+            SubscriptionConfig(name="updates", url="https://hooks.example/b", events=["created", "merged"])]
+    alerts = [a for ev in events for a in alerting.plan_alerts(subs, ev)]
+    created = [a.incident_id for a in alerts if a.event == "created"]
+    assert sorted(created) == sorted([survivor, absorbed] * 2)  # each incident was alerted once, when it appeared
+    assert [(a.subscription, a.event) for a in alerts if a.event != "created"] == [("updates", "merged")]
+    store.close()
