@@ -18,7 +18,9 @@ Matching an :class:`~cashwatch.models.IncidentEvent` against a
   ask for ``created``, the court stage the incident was created at, if any); an ``updated`` event whose
   ``changes`` contain ``"stage"`` while the incident's ``stage`` is a court stage (arrest, charged,
   convicted, sentenced) is that stage, otherwise ``updated``; a ``merged`` event (a report showed two
-  incidents to be one) is ``merged``, else ``updated``, and never a second ``created``. A subscription
+  incidents to be one) is ``merged``, else ``updated``, and never a second ``created``; a ``retracted``
+  event (an analyst dismissed the incident) is ``retracted``, else ``updated``, once per incident (a later
+  report of a dismissed incident is a ``retracted`` event again, with the same key). A subscription
   gets at most one alert per incident event: the court stage (or ``merged``) when it asked for it,
   else ``updated`` when it asked for that.
 
@@ -98,6 +100,8 @@ def candidate_events(event: IncidentEvent) -> list[str]:
         return ["created", event.incident.stage] if event.incident.stage in COURT_STAGES else ["created"]
     if event.event == "merged":
         return ["merged", "updated"]
+    if event.event == "retracted" or event.incident.dismissed:
+        return ["retracted", "updated"]
     if "stage" in event.changes and event.incident.stage in COURT_STAGES:
         return [event.incident.stage, "updated"]
     return ["updated"]
@@ -205,6 +209,7 @@ def build_payload(sub_name: str, event: IncidentEvent, alert_event: str, key: st
         "incident_event": event.event,
         "changes": list(event.changes),
         "absorbed": event.absorbed,  # merged: the incident id (alerted before) that is this incident
+        "correction_id": event.correction_id,  # an analyst's correction caused it (null otherwise)
         "triggered_by": event.article_id,
         "incident": incident_fields(inc),
         "first_report": _report(first) if first else None,
@@ -220,7 +225,7 @@ def _headline(payload: dict) -> str:
     inc = payload["incident"]
     what = inc["type_label"] + (" (attempted)" if inc["attempted"] else "")
     where = ", ".join(x for x in (inc["town"], inc["force_name"] or inc["force"]) if x) or "place unknown"
-    verb = {"created": "New", "updated": "Update", "merged": "Same incident:"}.get(
+    verb = {"created": "New", "updated": "Update", "merged": "Same incident:", "retracted": "Dismissed:"}.get(
         payload["event"], payload["event"].capitalize() + ":")
     return f"{verb} {what} – {where}"
 

@@ -9,6 +9,7 @@ Layout of the file (every section optional, defaults shown in ``deploy/cashwatch
     subscriptions: [{name, url, secret, format, regions, forces, types, ...}, ...]
     kafka / elasticsearch / kibana: settings of the distributed runtime
     ops:    {metrics_host, metrics_port, log_format, log_level}
+    web:    {enabled, token, tile_url}                                 # the page beside /healthz
 
 Environment overrides use ``CASHWATCH_`` plus the dotted path with ``__`` between parts, e.g.
 ``CASHWATCH_STORE_PATH=/data/cw.db`` or ``CASHWATCH_OPS__METRICS_PORT=9200``; values are parsed as
@@ -118,7 +119,8 @@ class SubscriptionConfig(Strict):
     circle: Circle | None = None
     attempted: bool | None = None  # None: both
     min_confidence: float = Field(0.0, ge=0, le=1)
-    events: list[Literal["created", "updated", "merged", "arrest", "charged", "convicted", "sentenced"]] = Field(
+    events: list[Literal["created", "updated", "merged", "retracted", "arrest", "charged", "convicted",
+                         "sentenced"]] = Field(
         default_factory=lambda: ["created"]
     )
     max_age_s: float = Field(86400.0, gt=0)  # give up retrying (dead-letter) after this long
@@ -210,6 +212,30 @@ class OpsConfig(Strict):
     health_grace_s: float = Field(120.0, ge=0)
 
 
+class WebConfig(Strict):
+    """The web page served beside /healthz and /metrics (``ops.metrics_host``:``ops.metrics_port``).
+
+    On a loopback address it needs nothing; bound anywhere else it needs ``token`` (set it with
+    ``CASHWATCH_WEB__TOKEN``) on every page and change, and without one the pages are not served."""
+
+    enabled: bool = True
+    token: SecretStr | None = None
+    # an XYZ tile server for users who are online, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # (the map otherwise draws the shipped outline of the UK only)
+    tile_url: str | None = None
+    tile_attribution: str = ""
+    page_size: int = Field(200, ge=1, le=5000)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tiles(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not v.startswith(("https://", "http://")) or not all(p in v for p in ("{z}", "{x}", "{y}")):
+            raise ValueError(f"{v!r}: an http(s) URL with {{z}}, {{x}} and {{y}}")
+        return v
+
+
 class Settings(Strict):
     """The whole configuration."""
 
@@ -223,6 +249,7 @@ class Settings(Strict):
     elasticsearch: ElasticsearchConfig = Field(default_factory=ElasticsearchConfig)
     kibana: KibanaConfig = Field(default_factory=KibanaConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     queue_size: int = Field(256, ge=1)
 

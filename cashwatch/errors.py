@@ -6,7 +6,8 @@
     ├── ConfigError            the configuration file or an override is invalid (names file and field)
     ├── InputError             one input record cannot be processed (bad JSON line, broken page)
     │   ├── FeedError          a feed document cannot be parsed or fetched (carries error_code)
-    │   └── PageError          an article page cannot be fetched or is not a usable HTML page
+    │   ├── PageError          an article page cannot be fetched or is not a usable HTML page
+    │   └── CorrectionError    an analyst's correction cannot be applied (unknown incident, ...)
     ├── BlockedURLError        a URL resolves to a private/loopback/link-local address not allow-listed
     ├── StoreError             the local SQLite store failed
     ├── DeliveryError          a webhook delivery failed (retryable or not)
@@ -41,6 +42,14 @@ class FeedError(InputError):
 
 class PageError(InputError):
     """An article page could not be fetched or is not usable HTML."""
+
+
+class CorrectionError(InputError):
+    """An analyst's correction cannot be applied: the message says why (no such incident, the report
+    is not one of its reports, an incident cannot be merged with itself, ...)."""
+
+    def __init__(self, message: str, error_code: str = "invalid_correction") -> None:
+        super().__init__(message, error_code)
 
 
 class BlockedURLError(InputError):

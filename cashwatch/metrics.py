@@ -47,3 +47,6 @@ FEEDS_SILENT = Gauge("cashwatch_feeds_silent", "Working feeds with no new item f
 FEED_LAST_SUCCESS = Gauge("cashwatch_feed_last_success_timestamp_seconds", "Unix time of the feed's last successful poll", ["feed"], registry=REGISTRY)
 FORCES_BY_COVERAGE = Gauge("cashwatch_force_areas", "Police force areas by feed coverage (ok, silent, no_working_feed, no_feed)", ["coverage"], registry=REGISTRY)
 HEALTHY = Gauge("cashwatch_healthy", "1 when /healthz says ok or starting, 0 when degraded", registry=REGISTRY)
+# an analyst's corrections (merge, split, dismiss, edit) by outcome (applied, rejected)
+CORRECTIONS = Counter("cashwatch_corrections_total", "Analyst corrections by action and outcome", ["action", "outcome"], registry=REGISTRY)
+WEB_REQUESTS = Counter("cashwatch_web_requests_total", "Web page requests by page and bounded status", ["page", "status"], registry=REGISTRY)

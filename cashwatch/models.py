@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Kind = Literal["incident", "court", "campaign", "other"]
 IncidentType = Literal["atm_theft", "atm_explosive", "atm_break_in", "cit_robbery"]
 Role = Literal["primary", "reference"]
-EventType = Literal["created", "updated", "merged"]
+EventType = Literal["created", "updated", "merged", "retracted"]
 Stage = Literal["reported", "arrest", "charged", "convicted", "sentenced"]
-AlertEvent = Literal["created", "updated", "merged", "arrest", "charged", "convicted", "sentenced"]  # what a subscription asks for
+AlertEvent = Literal["created", "updated", "merged", "retracted", "arrest", "charged", "convicted", "sentenced"]  # what a subscription asks for
 
 KINDS: tuple[str, ...] = ("incident", "court", "campaign", "other")
 INCIDENT_TYPES: tuple[str, ...] = ("atm_theft", "atm_explosive", "atm_break_in", "cit_robbery")
@@ -166,6 +166,51 @@ class Report(Scene):
     text_signature: list[int] | None = None
 
 
+class CorrectedFields(Record):
+    """The fields of an incident an analyst set by hand (None: not corrected, the reports decide)."""
+
+    type: IncidentType | None = None
+    attempted: bool | None = None
+    town: str | None = None
+    force: str | None = None
+    date: dt.date | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+    def given(self) -> dict:
+        """The corrected fields only."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+CorrectionAction = Literal["merge", "split", "dismiss", "edit"]
+
+
+class Correction(Record):
+    """An analyst's correction of the linker's or the analyser's work (``cashwatch incidents
+    merge|split|dismiss|edit`` or the web page), stored with who, when and what.
+
+    * ``merge``: ``incident_id`` and ``other_id`` are one attack (the one seen first survives);
+    * ``split``: report ``article_id`` (mention ``mention``) of ``incident_id`` is another attack: it
+      becomes an incident of its own, never merged back;
+    * ``dismiss``: ``incident_id`` is not an ATM or CIT attack (a ``retracted`` event);
+    * ``edit``: ``fields`` (type, attempted, town, force, date) win over what the reports say.
+    """
+
+    schema_version: int = Field(1, alias="schema")
+    correction_id: str
+    action: CorrectionAction
+    incident_id: str
+    other_id: str | None = None
+    article_id: str | None = None
+    mention: int | None = None
+    fields: CorrectedFields = Field(default_factory=lambda: CorrectedFields())
+    by: str
+    at: dt.datetime
+    note: str = ""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
 class Incident(Scene):
     """The merged view of one real-world incident across all its reports."""
 
@@ -181,12 +226,18 @@ class Incident(Scene):
     reports: list[Report] = Field(default_factory=list)
     # ids of incidents found later to be this one and merged into it (they point here from then on)
     merged_ids: list[str] = Field(default_factory=list)
+    # An analyst's corrections, which no later report, analysis or replay undoes (the linker honours them):
+    dismissed: bool = False  # not an ATM or CIT attack: hidden, its later reports attach silently
+    corrected: "CorrectedFields" = Field(default_factory=lambda: CorrectedFields())  # win over the consensus
+    kept_apart: list[str] = Field(default_factory=list)  # incidents split from this one: never merged back
 
 
 class IncidentEvent(Record):
     """``created`` when an incident first appears, ``updated`` when a report adds something, ``merged``
     when a report shows two incidents to be one: ``incident`` is the survivor (the one seen first, with
-    every report of both) and ``absorbed`` the id that now points to it."""
+    every report of both) and ``absorbed`` the id that now points to it; ``retracted`` when an analyst
+    dismissed the incident (and for a later report of it: it stays dismissed). An event caused by an
+    analyst's correction carries its ``correction_id`` and ``article_id`` ``"correction:<id>"``."""
 
     schema_version: int = Field(1, alias="schema")
     event: EventType
@@ -194,6 +245,7 @@ class IncidentEvent(Record):
     article_id: str
     changes: list[str] = Field(default_factory=list)
     absorbed: str | None = None  # merged: the id merged into ``incident``
+    correction_id: str | None = None  # the analyst's correction that caused it, if any
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -204,6 +256,8 @@ class IncidentEvent(Record):
             return f"{self.incident.incident_id}:created"
         if self.event == "merged":
             return f"{self.incident.incident_id}:merged:{self.absorbed}"
+        if self.event == "retracted":
+            return f"{self.incident.incident_id}:retracted"
         return f"{self.incident.incident_id}:updated:{self.article_id}"
 
 

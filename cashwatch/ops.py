@@ -1,4 +1,5 @@
-"""The local operations port: ``/healthz`` (JSON status) and ``/metrics`` (Prometheus text)."""
+"""The local operations port: ``/healthz`` (JSON status), ``/metrics`` (Prometheus text) and, when given,
+the analyst's web page (:mod:`cashwatch.web.app`) at ``/``."""
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ class OpsServer:
     """
 
     def __init__(self, host: str, port: int, status: Callable[[], dict] | None = None,
-                 health: Callable[[], tuple[int, dict]] | None = None) -> None:
+                 health: Callable[[], tuple[int, dict]] | None = None, web=None) -> None:
         self.host, self.port = host, port
+        self.web = web  # a cashwatch.web.app.WebPages, or None
         self._status = status or (lambda: {})
         self._health = health
         self._runner: web.AppRunner | None = None
@@ -41,6 +43,8 @@ class OpsServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        if self.web is not None:
+            self.web.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -48,6 +52,16 @@ class OpsServer:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def page_url(self) -> str | None:
+        """The web page's address, when it is served."""
+        if self.web is None or not self.web.servable:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
+        if self.web is not None:
+            self.web.close()

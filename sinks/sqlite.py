@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cashwatch.errors import StoreError
-from cashwatch.models import Analysis, Article, Incident, IncidentEvent
+from cashwatch.models import Analysis, Article, Correction, Incident, IncidentEvent
 from cashwatch.places_table import country_code
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: incidents.dismissed, corrections
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,7 +83,26 @@ CREATE TABLE IF NOT EXISTS incident_events (
     article_id TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events(incident_id);
+-- an analyst's corrections, in the order submitted: pending until the process that owns the linker
+-- (the running monitor, else the command or page that submitted it) applies or rejects them
+CREATE TABLE IF NOT EXISTS corrections (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    correction_id TEXT NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    result TEXT,
+    done_at TEXT
+);
+CREATE INDEX IF NOT EXISTS corrections_status ON corrections(status, seq);
 """
+
+_INCIDENT_COLUMNS = ("incident_id, type, attempted, town, force, region, country, date, stage, first_seen,"
+                     " last_seen, body, dismissed")
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -119,7 +138,10 @@ class Store:
         try:
             with self._lock:
                 self._conn.executescript(_DDL)
-                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                cols = {r[1] for r in self._conn.execute("PRAGMA table_info(incidents)")}
+                if "dismissed" not in cols:  # schema 1 -> 2
+                    self._conn.execute("ALTER TABLE incidents ADD COLUMN dismissed INTEGER NOT NULL DEFAULT 0")
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot create the store's tables: {exc}") from exc
 
@@ -153,12 +175,7 @@ class Store:
                         if m.incident_id:
                             c.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)",
                                       (m.incident_id, article.article_id))
-                    for ev in events:
-                        self._upsert_incident(ev.incident)
-                        if ev.event == "merged" and ev.absorbed:
-                            self._absorb(ev.absorbed, ev.incident.incident_id)
-                        c.execute("INSERT OR IGNORE INTO incident_events VALUES (?,?,?,?,?)",
-                                  (ev.event_key, ev.incident.incident_id, ev.event, ev.article_id, now.isoformat()))
+                    self._apply_events(events, now)
                     c.execute("COMMIT")
                 except BaseException:
                     c.execute("ROLLBACK")
@@ -166,17 +183,32 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot store article {article.article_id}: {exc}") from exc
 
-    def _upsert_incident(self, inc: Incident) -> None:
+    def _apply_events(self, events: Sequence[IncidentEvent], now: dt.datetime) -> None:
+        c = self._conn
+        for ev in events:
+            self._upsert_incident(ev.incident, exact_reports=ev.correction_id is not None)
+            if ev.event == "merged" and ev.absorbed:
+                self._absorb(ev.absorbed, ev.incident.incident_id)
+            c.execute("INSERT OR IGNORE INTO incident_events VALUES (?,?,?,?,?)",
+                      (ev.event_key, ev.incident.incident_id, ev.event, ev.article_id, now.isoformat()))
+
+    def _upsert_incident(self, inc: Incident, exact_reports: bool = False) -> None:
         self._conn.execute(
-            "INSERT INTO incidents VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(incident_id) DO UPDATE SET "
+            f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(incident_id) DO UPDATE SET "
             "type=excluded.type, attempted=excluded.attempted, town=excluded.town, force=excluded.force,"
             " region=excluded.region, country=excluded.country, date=excluded.date, stage=excluded.stage,"
-            " first_seen=excluded.first_seen, last_seen=excluded.last_seen, body=excluded.body",
+            " first_seen=excluded.first_seen, last_seen=excluded.last_seen, body=excluded.body,"
+            " dismissed=excluded.dismissed",
             (inc.incident_id, inc.type, int(inc.attempted), inc.town, inc.force, inc.region,
              country_code(inc.country, inc.force),
              inc.date.isoformat() if inc.date else None, inc.stage, inc.first_seen.isoformat(),
-             inc.last_seen.isoformat(), inc.model_dump_json()),
+             inc.last_seen.isoformat(), inc.model_dump_json(), int(inc.dismissed)),
         )
+        if exact_reports:  # a correction may have moved a report away (split)
+            held = [r.article_id for r in inc.reports]
+            self._conn.execute(f"DELETE FROM incident_reports WHERE incident_id = ? AND article_id NOT IN"
+                               f" ({','.join('?' * len(held))})", (inc.incident_id, *held))
         for r in inc.reports:
             self._conn.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)", (inc.incident_id, r.article_id))
 
@@ -197,6 +229,103 @@ class Store:
             row = self._conn.execute("SELECT survivor FROM incident_aliases WHERE absorbed = ?",
                                      (incident_id,)).fetchone()
         return row["survivor"] if row else incident_id
+
+    # -- an analyst's corrections ----------------------------------------------------------------
+
+    def submit_correction(self, correction: Correction) -> int:
+        """Queue a correction (``pending``); returns its sequence number. Idempotent by correction id."""
+        try:
+            with self._lock:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO corrections (correction_id, action, incident_id, body, by_whom, at)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (correction.correction_id, correction.action, correction.incident_id,
+                     correction.model_dump_json(by_alias=True), correction.by, correction.at.isoformat()))
+                row = self._conn.execute("SELECT seq FROM corrections WHERE correction_id = ?",
+                                         (correction.correction_id,)).fetchone()
+            return int(row["seq"])
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot store correction {correction.correction_id}: {exc}") from exc
+
+    def pending_corrections(self) -> list[Correction]:
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM corrections WHERE status = 'pending' ORDER BY seq").fetchall()
+        return [Correction.model_validate_json(r["body"]) for r in rows]
+
+    def apply_correction(self, correction: Correction, events: Sequence[IncidentEvent],
+                         now: dt.datetime | None = None) -> None:
+        """Store what a correction changed (its events) and mark it applied, atomically."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        summary = json.dumps([{"event": e.event, "incident_id": e.incident.incident_id, "absorbed": e.absorbed,
+                               "changes": e.changes} for e in events])
+        try:
+            with self._lock:
+                c = self._conn
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    self._apply_events(events, now)
+                    c.execute("UPDATE corrections SET status = 'applied', result = ?, done_at = ?"
+                              " WHERE correction_id = ?", (summary, now.isoformat(), correction.correction_id))
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot apply correction {correction.correction_id}: {exc}") from exc
+
+    def reject_correction(self, correction_id: str, reason: str) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE corrections SET status = 'rejected', result = ?, done_at = ?"
+                               " WHERE correction_id = ?",
+                               (reason[:500], dt.datetime.now(dt.timezone.utc).isoformat(), correction_id))
+
+    def correction_status(self, correction_id: str) -> dict | None:
+        """``{status, result, ...}`` of one correction (``result``: the events, or why it was rejected)."""
+        with self._lock:
+            row = self._conn.execute("SELECT seq, correction_id, action, incident_id, by_whom, at, status, result,"
+                                     " done_at FROM corrections WHERE correction_id = ?", (correction_id,)).fetchone()
+        return dict(row) if row else None
+
+    def corrections(self, *, incident_ids: Iterable[str] | None = None, status: str | None = None,
+                    limit: int = 10_000) -> list[tuple[dict, Correction]]:
+        """Corrections (oldest first) with their status row, optionally of some incidents only."""
+        where, args = [], []
+        ids = list(incident_ids or [])
+        if ids:
+            where.append(f"(incident_id IN ({','.join('?' * len(ids))}) OR body LIKE '%' || ? || '%')")
+            args += ids
+            args.append(ids[0])  # a merge names the other incident in its body
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        sql = "SELECT seq, status, result, done_at, body FROM corrections"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq LIMIT ?"
+        with self._lock:
+            rows = self._conn.execute(sql, (*args, limit)).fetchall()
+        return [({k: r[k] for k in ("seq", "status", "result", "done_at")}, Correction.model_validate_json(r["body"]))
+                for r in rows]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def events_of(self, incident_ids: Iterable[str]) -> list[dict]:
+        """The stored incident events of these ids, oldest first (an incident's history)."""
+        ids = list(incident_ids)
+        if not ids:
+            return []
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT event_key, incident_id, event, article_id, at FROM incident_events WHERE incident_id IN"
+                f" ({','.join('?' * len(ids))}) ORDER BY at, rowid", ids).fetchall()
+        return [dict(r) for r in rows]
 
     def dead_letter(self, article_id: str, stage: str, error_code: str, error: str, record: str) -> None:
         """Keep a record that cannot be processed, with the reason, instead of retrying it forever."""
@@ -242,13 +371,12 @@ class Store:
                                          " i.incident_id = a.survivor WHERE a.absorbed = ?", (incident_id,)).fetchone()
         return Incident.model_validate_json(row["body"]) if row else None
 
-    def list_incidents(self, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,
-                       regions: Iterable[str] | None = None, since: dt.date | None = None,
-                       until: dt.date | None = None, ids: Iterable[str] | None = None,
-                       limit: int = 100) -> list[Incident]:
-        """Incidents, newest first, filtered by force, type, region and incident date (or first seen)."""
+    @staticmethod
+    def _where(*, forces=None, types=None, regions=None, ids=None, since=None, until=None, attempted=None,
+               stages=None, include_dismissed: bool = False) -> tuple[list[str], list]:
         where, args = [], []
-        for col, values in (("force", forces), ("type", types), ("region", regions), ("incident_id", ids)):
+        for col, values in (("force", forces), ("type", types), ("region", regions), ("incident_id", ids),
+                            ("stage", stages)):
             vals = list(values or [])
             if vals:
                 where.append(f"{col} IN ({','.join('?' * len(vals))})")
@@ -259,6 +387,22 @@ class Store:
         if until:
             where.append("COALESCE(date, substr(first_seen, 1, 10)) <= ?")
             args.append(until.isoformat())
+        if attempted is not None:
+            where.append("attempted = ?")
+            args.append(int(attempted))
+        if not include_dismissed:
+            where.append("dismissed = 0")
+        return where, args
+
+    def list_incidents(self, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,
+                       regions: Iterable[str] | None = None, since: dt.date | None = None,
+                       until: dt.date | None = None, ids: Iterable[str] | None = None,
+                       attempted: bool | None = None, stages: Iterable[str] | None = None,
+                       include_dismissed: bool = False, limit: int = 100) -> list[Incident]:
+        """Incidents, newest first, filtered by force, type, region, stage, attempted and incident date (or
+        first seen). Incidents an analyst dismissed are left out unless ``include_dismissed``."""
+        where, args = self._where(forces=forces, types=types, regions=regions, ids=ids, since=since, until=until,
+                                  attempted=attempted, stages=stages, include_dismissed=include_dismissed)
         sql = "SELECT body FROM incidents"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -268,11 +412,26 @@ class Store:
             rows = self._conn.execute(sql, args).fetchall()
         return [Incident.model_validate_json(r["body"]) for r in rows]
 
+    def incident_counts(self, **filters) -> dict[str, dict[str, int]]:
+        """How many incidents match ``filters`` (those of :meth:`list_incidents`, without a limit):
+        ``{"total": {"": n}, "type": {type: n}, "region": {region: n}}``."""
+        where, args = self._where(**filters)
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        out: dict[str, dict[str, int]] = {}
+        with self._lock:
+            out["total"] = {"": self._conn.execute(f"SELECT COUNT(*) FROM incidents{sql_where}", args).fetchone()[0]}
+            for col in ("type", "region"):
+                rows = self._conn.execute(f"SELECT COALESCE({col}, ''), COUNT(*) FROM incidents{sql_where}"
+                                          f" GROUP BY 1 ORDER BY 2 DESC", args).fetchall()
+                out[col] = {r[0]: r[1] for r in rows}
+        return out
+
     def find_incidents(self, *, forces: list[str] | None = None, types: list[str] | None = None,
                        date_from: dt.date | None = None, date_to: dt.date | None = None,
                        limit: int = 200) -> list[Incident]:
         """The linker's look-up of incidents no longer in its memory (``IncidentLookup``)."""
-        return self.list_incidents(forces=forces, types=types, since=date_from, until=date_to, limit=limit)
+        return self.list_incidents(forces=forces, types=types, since=date_from, until=date_to, limit=limit,
+                                   include_dismissed=True)  # a later report of a dismissed one joins it
 
     def recent_incidents(self, days: int = 120, limit: int = 50_000) -> list[Incident]:
         """Incidents last seen in the past ``days`` days, oldest first (to warm the linker)."""
@@ -290,7 +449,7 @@ class Store:
 
     def search(self, query: str, *, forces: Iterable[str] | None = None, types: Iterable[str] | None = None,
                regions: Iterable[str] | None = None, since: dt.date | None = None,
-               limit: int = 50) -> list[Incident]:
+               limit: int = 50, **filters) -> list[Incident]:
         """Incidents whose town, force or reports' text match ``query`` (every word; FTS5)."""
         q = _fts_query(query)
         ids: set[str] = set()
@@ -309,7 +468,36 @@ class Store:
             if not ids:
                 return []
         return self.list_incidents(forces=forces, types=types, regions=regions, since=since,
-                                   ids=sorted(ids) if q else None, limit=limit)
+                                   ids=sorted(ids) if q else None, limit=limit, **filters)
+
+    def search_ids(self, query: str) -> list[str] | None:
+        """The ids of incidents whose reports' text, town or force match ``query`` (None: no words)."""
+        q = _fts_query(query)
+        if not q:
+            return None
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT r.incident_id FROM articles_fts f JOIN incident_reports r"
+                " ON r.article_id = f.article_id WHERE articles_fts MATCH ?", (q,)).fetchall()
+            ids = {r[0] for r in rows}
+            like = f"%{query.strip().lower()}%"
+            rows = self._conn.execute("SELECT incident_id FROM incidents WHERE lower(town) LIKE ? OR lower(force)"
+                                      " LIKE ?", (like, like)).fetchall()
+        return sorted(ids | {r[0] for r in rows})
+
+    def incidents_of_article(self, article_id: str) -> list[str]:
+        """The ids of the incidents an article reports (or mentions)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT incident_id FROM incident_reports WHERE article_id = ?",
+                                      (article_id,)).fetchall()
+        return [r[0] for r in rows]
+
+    def article(self, article_id: str) -> dict | None:
+        """One stored article: url, source, published, title, text, kind and its analysis (JSON)."""
+        with self._lock:
+            row = self._conn.execute("SELECT article_id, url, source, feed_id, published, title, text, kind, analysis,"
+                                     " stored_at FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+        return dict(row) if row else None
 
     def reports_of(self, incident_id: str) -> list[dict]:
         """The stored articles that report an incident, in publication order."""

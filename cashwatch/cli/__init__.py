@@ -16,6 +16,7 @@ from cashwatch.cli import incidents as _incidents  # noqa: E402,F401  (search, i
 from cashwatch.cli import feeds as _feeds  # noqa: E402,F401  (feeds)
 from cashwatch.cli import alerts as _alerts  # noqa: E402,F401  (subscriptions, alerts)
 from cashwatch.cli import distributed as _distributed  # noqa: E402,F401  (process, kafka, kibana)
+from cashwatch.cli import corrections as _corrections  # noqa: E402,F401  (incidents merge|split|dismiss|edit, corrections, web)
 
 
 def main() -> None:

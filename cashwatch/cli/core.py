@@ -194,6 +194,16 @@ def default_config_path() -> str | None:
     return None
 
 
+def page_notice(server, settings) -> None:
+    """Tell the user where the web page is (or why it is not served)."""
+    if server.page_url:
+        extra = "  (add ?token=... once: bound beyond loopback)" if server.web.needs_token else ""
+        print(f"web page: {server.page_url}{extra}", flush=True)
+    elif settings.web.enabled:
+        _err(f"warning: the web page is not served: {settings.ops.metrics_host} is beyond loopback and web.token "
+             "is not set (CASHWATCH_WEB__TOKEN)")
+
+
 async def run_monitor(settings, stop, *, on_stored=None, ops: bool = True):
     """Run the embedded monitor (and the ops port) until ``stop`` is set."""
     from cashwatch.ops import OpsServer
@@ -202,9 +212,15 @@ async def run_monitor(settings, stop, *, on_stored=None, ops: bool = True):
     monitor = EmbeddedMonitor(settings, on_stored=on_stored)
     server = None
     if ops and settings.ops.metrics_port:
-        server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port, health=monitor.healthz)
+        web = None
+        if settings.web.enabled:
+            from cashwatch.web.app import WebPages
+
+            web = WebPages(settings, health=monitor.health)
+        server = OpsServer(settings.ops.metrics_host, settings.ops.metrics_port, health=monitor.healthz, web=web)
         url = await server.start()
         _err(f"ops: {url}/healthz  {url}/metrics")
+        page_notice(server, settings)
     try:
         await monitor.run(stop)
     finally:

@@ -12,6 +12,10 @@ runs until ``stop`` is set, then drains what is already fetched, flushes and clo
 feed item is marked done (seen) only after its analysis is stored, so a crash at any point loses
 nothing: the next start fetches it again and the store upserts by id. Linking is done on one
 thread in arrival order so incident ids are deterministic for a given order.
+
+An analyst's corrections (:mod:`cashwatch.corrections`) are applied on that same thread, between two
+articles: the monitor keeps a heartbeat in the store so that a command or page submitting a correction
+knows to leave it to the monitor, whose linker holds the incidents.
 """
 from __future__ import annotations
 
@@ -95,6 +99,10 @@ class EmbeddedMonitor:
         self.producer = Producer(settings, self.state)
         self.webhooks = WebhookSink(settings, settings.store_path)
         self.processor = PageProcessor(self.store)
+        from cashwatch.corrections import CorrectionApplier
+
+        self.corrections = CorrectionApplier(self.store, self.processor.pipeline.linker, self.webhooks.enqueue)
+        self._last_beat = 0.0
         self.pages: asyncio.Queue[Page] = asyncio.Queue(maxsize=settings.queue_size)
         self.on_stored = on_stored
         self.processed = 0
@@ -119,9 +127,37 @@ class EmbeddedMonitor:
                 "feeds_backing_off": verdict.summary.get("feeds_failing", 0)}
         return verdict.http_status, body
 
+    def housekeeping(self) -> None:
+        """On the linking thread: say the monitor runs (heartbeat) and apply pending corrections."""
+        from cashwatch.corrections import HEARTBEAT_S, MONITOR_HEARTBEAT
+
+        now = time.time()
+        if now - self._last_beat >= HEARTBEAT_S:
+            self.store.set_meta(MONITOR_HEARTBEAT, f"{now:.3f}")
+            self._last_beat = now
+        for c, outcome in self.corrections.apply_pending():
+            if isinstance(outcome, str):
+                log.warning("correction_rejected", correction_id=c.correction_id, action=c.action,
+                            incident_id=c.incident_id, reason=outcome)
+            else:
+                log.info("correction_applied", correction_id=c.correction_id, action=c.action,
+                         incident_id=c.incident_id, by=c.by, events=[e.event for e in outcome])
+
+    async def _housekeeping(self) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.housekeeping)
+        except StoreError as exc:
+            self.components["store"].failed(str(exc))
+            log.error("corrections_failed", error=str(exc), error_code="store_error")
+
     async def _process_loop(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        await self._housekeeping()
+        last = loop.time()
         while not (stop.is_set() and self.pages.empty()):
+            if loop.time() - last >= 0.25:
+                await self._housekeeping()
+                last = loop.time()
             try:
                 page = await asyncio.wait_for(self.pages.get(), timeout=0.2)
             except asyncio.TimeoutError:
@@ -193,6 +229,12 @@ class EmbeddedMonitor:
             log.info("monitor_stopped", processed=self.processed)
 
     def close(self) -> None:
+        from cashwatch.corrections import MONITOR_HEARTBEAT
+
+        try:
+            self.store.set_meta(MONITOR_HEARTBEAT, "0")  # stopped: commands apply corrections themselves
+        except Exception as exc:  # closing anyway
+            log.warning("heartbeat_clear_failed", error=str(exc))
         self._executor.shutdown(wait=True)
         self.webhooks.close()
         self.state.close()
