@@ -31,7 +31,7 @@ demo: $(VENV)/.installed-base
 
 ## make eval: the analyser's scores on ../shared/eval/dev.jsonl, plain and cross-validated (folds grouped by incident)
 eval: $(VENV)/.installed-all
-	$(BIN)/python -m cashwatch.processors.training eval --rules --with mention
+	$(BIN)/python -m cashwatch.processors.training eval --rules --with mention --with type --with link
 
 ## make train: retrain the analyser's models from ../shared/eval/dev.jsonl into processors/data/models.json
 train: $(VENV)/.installed-all
