@@ -30,8 +30,9 @@ from cashwatch.models import INCIDENT_TYPES, IncidentType
 from cashwatch.places_table import FORCES, NATIONS, REGIONS
 
 ENV_PREFIX = "CASHWATCH_"
-# CASHWATCH_ variables that are not configuration fields: the file itself and the build switches.
-ENV_NOT_FIELDS = frozenset({"CONFIG", "MYPYC"})
+# CASHWATCH_ variables that are not configuration fields: the file itself, the build switches and who
+# makes a correction (cashwatch incidents merge|split|dismiss|edit --by).
+ENV_NOT_FIELDS = frozenset({"CONFIG", "MYPYC", "ANALYST"})
 
 
 def unknown_ids_message(what: str, bad: list[str], known) -> str:
