@@ -230,6 +230,7 @@ class Incident(Scene):
     dismissed: bool = False  # not an ATM or CIT attack: hidden, its later reports attach silently
     corrected: "CorrectedFields" = Field(default_factory=lambda: CorrectedFields())  # win over the consensus
     kept_apart: list[str] = Field(default_factory=list)  # incidents split from this one: never merged back
+    corrections: int = 0  # how many corrections changed it (orders its versions in Elasticsearch)
 
 
 class IncidentEvent(Record):

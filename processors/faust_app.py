@@ -26,6 +26,12 @@ Agents (topics: see :mod:`cashwatch.runtime.distributed`)::
   outputs and the table write, the same events (same ids, same idempotency keys) are sent again and
   the sinks' upserts and the alert log absorb them.
 
+An analyst's correction (:class:`~cashwatch.models.Correction`, published by ``cashwatch incidents
+merge|split|dismiss|edit`` with ``runtime: distributed``) travels on ``analyses-by-force`` too, keyed by the
+incident's force, so the worker that owns the force applies it with the same linker, in order with the
+reports (:meth:`Linker.apply <cashwatch.processors.link.Linker.apply>`); its events go to
+``incident-events`` like any other, and a correction that cannot apply is dead-lettered with the reason.
+
 Per-message error handling (faust drops a message whose agent raises): a record that cannot be
 decoded or processed is written to ``dead-letters`` with the stage, reason, topic, partition and
 offset, and the agent goes on. Kafka errors propagate (faust retries / the worker restarts).
@@ -409,8 +415,41 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
             return
         await by_force.send(key=force_key(analysis).encode(), value=encode(analysis))
 
+    async def handle_correction(rec: Rec, force: str) -> None:
+        from cashwatch.models import Correction
+
+        try:
+            correction = decode(Correction, rec.value, where=rec.where)
+            linker = linkers.get(force)
+            try:
+                events = linker.apply(correction)
+            except Exception:
+                linkers.drop(force)
+                raise
+        except Exception as exc:  # a correction that cannot apply (no such incident, ...): kept with the reason
+            await to_dead_letters("correct", rec, exc)
+            return
+        metrics.CORRECTIONS.labels(correction.action, "applied").inc()
+        log.info("correction_applied", correction_id=correction.correction_id, action=correction.action,
+                 incident_id=correction.incident_id, by=correction.by, events=[e.event for e in events])
+        await emit(force, events)
+
+    async def emit(force: str, events) -> None:
+        for ev in events:
+            metrics.INCIDENT_EVENTS.labels(ev.event).inc()
+            await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
+        for ev in events:
+            table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
+            if ev.event == "merged" and ev.absorbed:
+                gone = f"{force}/{ev.absorbed}".encode()
+                if gone in table:
+                    del table[gone]
+
     async def handle_analysis(rec: Rec) -> None:
         force = (rec.key or b"").decode("utf-8", "replace") or NO_FORCE
+        if rec.value and b'"correction_id"' in rec.value[:120]:  # (Correction JSON starts with its id)
+            await handle_correction(rec, force)
+            return
         try:
             analysis = decode(Analysis, rec.value, where=rec.where)
             linker = linkers.get(force)

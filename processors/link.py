@@ -443,11 +443,13 @@ class Linker:
                     self._put(inc.model_copy(update={"kept_apart": [x for x in inc.kept_apart if x != b]}))
             event = self._merge(iid, other, tag, now)
             assert event is not None  # both held, distinct
-            return [event.model_copy(update={"correction_id": cid, "changes": ["merged", "corrected"]})]
+            inc = event.incident.model_copy(update={"corrections": max(old.corrections, theirs.corrections) + 1})
+            self._put(inc)
+            return [event.model_copy(update={"incident": inc, "correction_id": cid, "changes": ["merged", "corrected"]})]
         if correction.action == "dismiss":
             if old.dismissed:
                 raise CorrectionError(f"{iid} is already dismissed")
-            inc = old.model_copy(update={"dismissed": True, "last_seen": now})
+            inc = old.model_copy(update={"dismissed": True, "last_seen": now, "corrections": old.corrections + 1})
             self._put(inc)
             return [IncidentEvent(event="retracted", incident=inc, article_id=tag, changes=["dismissed"],
                                   correction_id=cid)]
@@ -461,7 +463,7 @@ class Linker:
             if "town" in given and "lat" not in given:  # a new town's place is not the old one's
                 fixed.pop("lat", None)
                 fixed.pop("lon", None)
-            base = old.model_copy(update={"corrected": CorrectedFields(**fixed)})
+            base = old.model_copy(update={"corrected": CorrectedFields(**fixed), "corrections": old.corrections + 1})
             inc = _consensus(base, list(old.reports), now)
             changes = ["corrected", *(f for f in _CONSENSUS_FIELDS if getattr(inc, f) != getattr(old, f))]
             inc = inc.model_copy(update={"last_seen": now})
@@ -483,9 +485,10 @@ class Linker:
         report = report.model_copy(update={"role": "primary"})
         base = Incident(incident_id=new_id, type=report.type or old.type, region=region_of(report.force),
                         country=report.country, confidence=old.confidence, first_seen=now, last_seen=now,
-                        reports=[report], kept_apart=[iid])
+                        reports=[report], kept_apart=[iid], corrections=1)
         new = _consensus(base, [report], now)
-        kept = _consensus(old.model_copy(update={"kept_apart": [*old.kept_apart, new_id]}), rest, now)
+        kept = _consensus(old.model_copy(update={"kept_apart": [*old.kept_apart, new_id],
+                                                 "corrections": old.corrections + 1}), rest, now)
         changes = ["corrected", "report_removed",
                    *(f for f in _CONSENSUS_FIELDS if getattr(kept, f) != getattr(old, f))]
         kept = kept.model_copy(update={"last_seen": now})

@@ -143,9 +143,13 @@ def analysis_doc(analysis: Analysis) -> dict:
             "indexed_at": dt.datetime.now(dt.timezone.utc).isoformat()}
 
 
+CORRECTION_VERSION_STEP = 100_000  # an incident's doc version: reports + this x corrections
+
+
 @dataclass(frozen=True)
 class _Absorbed:
-    """The incidents-index doc of an incident merged into ``survivor``: to be deleted."""
+    """The incidents-index doc of an incident merged into ``survivor`` (or dismissed: survivor ""): to be
+    deleted."""
 
     incident_id: str
     survivor: str
@@ -206,7 +210,10 @@ class ElasticsearchSink:
 
     @staticmethod
     def _expand(rec: Any) -> list[Any]:
-        """A ``merged`` event is two operations: the survivor indexed, the absorbed incident's doc deleted."""
+        """A ``merged`` event is two operations: the survivor indexed, the absorbed incident's doc deleted.
+        An incident an analyst dismissed (``retracted``, and any later event of it) is deleted."""
+        if isinstance(rec, IncidentEvent) and (rec.event == "retracted" or rec.incident.dismissed):
+            return [_Absorbed(rec.incident.incident_id, "")]
         if isinstance(rec, IncidentEvent) and rec.event == "merged" and rec.absorbed:
             return [rec, _Absorbed(rec.absorbed, rec.incident.incident_id)]
         return [rec]
@@ -217,7 +224,9 @@ class ElasticsearchSink:
         if isinstance(rec, IncidentEvent):
             doc = incident_doc(rec)
             return ({"index": {"_index": self.incidents_alias, "_id": rec.incident.incident_id,
-                               "version": max(1, len(rec.incident.reports)), "version_type": "external_gte"}}, doc)
+                               # later copies win: more reports, or an analyst's correction (a split may drop one)
+                               "version": max(1, len(rec.incident.reports)) + CORRECTION_VERSION_STEP * rec.incident.corrections,
+                               "version_type": "external_gte"}}, doc)
         if isinstance(rec, Article):
             return ({"update": {"_index": self.articles_alias, "_id": rec.article_id}},
                     {"doc": article_doc(rec), "doc_as_upsert": True})

@@ -406,14 +406,20 @@ def replay(
 def demo(
     corpus: Optional[str] = typer.Option(None, help="JSONL corpus to serve (default: the project's demo corpus)."),
     timeout_s: float = typer.Option(120.0, help="Give up after this long."),
+    keep_page: Optional[bool] = typer.Option(None, "--keep-page/--no-keep-page",
+                                             help="Keep the web page up after the run until Ctrl-C "
+                                                  "(default: when run from a terminal)."),
 ) -> None:
     """Simulated newsroom → monitor → the incidents found and the webhooks a local receiver got.
 
     Serves a small simulated newsroom on loopback and runs the monitor against it. The store is a
     temporary file, deleted at the end: the demo leaves nothing behind and never touches your
-    cashwatch.db."""
+    cashwatch.db. The monitor's web page (incidents, map, evidence) is served while it runs, and from a
+    terminal stays up afterwards until Ctrl-C."""
     import asyncio
     import json as _json
+    import signal
+    import socket
     import tempfile
     from importlib import resources
     from pathlib import Path
@@ -431,6 +437,51 @@ def demo(
         text = resources.files("cashwatch").joinpath("newsroom/corpus/demo.jsonl").read_text(encoding="utf-8")
         records = [_json.loads(line) for line in text.splitlines() if line.strip()]
     secret = "demo-secret"
+    keep = sys.stdin.isatty() and sys.stdout.isatty() if keep_page is None else keep_page
+
+    def page_port() -> int:
+        """The usual port (9464) when it is free, else any free one."""
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", 9464))
+                return 9464
+            except OSError:
+                return 0
+
+    async def serve_page(settings, incidents, received) -> None:
+        from cashwatch.ops import OpsServer
+        from cashwatch.web.app import WebPages
+
+        summarise(incidents, received)
+        server = OpsServer("127.0.0.1", page_port(), web=WebPages(settings, bound_host="127.0.0.1"))
+        await server.start()
+        print(f"\nweb page: {server.page_url}  (incidents, map, evidence; Ctrl-C stops it and deletes the "
+              "demo's store)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    shown = {"done": False}
+
+    def summarise(incidents, received) -> None:
+        if shown["done"]:
+            return
+        shown["done"] = True
+        from cashwatch.cli.incidents import print_incidents
+
+        print()
+        print_incidents(incidents, "table")
+        print(f"\nwebhooks received: {len(received)}")
+        for r in received:
+            body = r.json()
+            inc = body.get("incident", body)
+            print(f"  [{r.signature} signature] {r.event} {inc.get('type')} in {inc.get('town')} ({inc.get('force')}, "
+                  f"{inc.get('region')})  key={r.key}")
 
     async def main() -> tuple[list, list]:
         async with Newsroom(records) as newsroom, WebhookReceiver(secret=secret) as receiver:
@@ -444,7 +495,7 @@ def demo(
                               for i, u in enumerate(newsroom.feed_urls().values())],
                     "subscriptions": [{"name": "everywhere", "url": receiver.url, "secret": secret}],
                     "http": {"allow_hosts": ["127.0.0.1"], "jitter_fraction": 0.0},
-                    "ops": {"metrics_port": 0},
+                    "ops": {"metrics_port": page_port()},
                 })
                 stop = asyncio.Event()
                 done = {"n": 0}
@@ -467,21 +518,14 @@ def demo(
                     stop.set()
 
                 waiter = asyncio.create_task(until_done())
-                await run_monitor(settings, stop, on_stored=on_stored, ops=False)
+                await run_monitor(settings, stop, on_stored=on_stored, ops=True)
                 await waiter
                 store = Store(settings.store_path)
                 incidents = store.all_incidents()
                 store.close()
+                if keep:
+                    await serve_page(settings, incidents, list(receiver.processed))
                 return incidents, list(receiver.processed)
 
-    from cashwatch.cli.incidents import print_incidents
-
     incidents, received = asyncio.run(main())
-    print()
-    print_incidents(incidents, "table")
-    print(f"\nwebhooks received: {len(received)}")
-    for r in received:
-        body = r.json()
-        inc = body.get("incident", body)
-        print(f"  [{r.signature} signature] {r.event} {inc.get('type')} in {inc.get('town')} ({inc.get('force')}, "
-              f"{inc.get('region')})  key={r.key}")
+    summarise(incidents, received)

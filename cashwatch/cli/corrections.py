@@ -40,8 +40,12 @@ def _submit(ctx: typer.Context, config: str | None, action: str, incident_id: st
 
         try:
             publish_correction(settings, c)
-        except Exception as exc:  # the broker: one line, not a traceback
-            _err(f"error: cannot publish the correction to Kafka ({settings.kafka.bootstrap_servers}): {exc}")
+        except CorrectionError as exc:
+            _err(f"error: {action} refused: {exc}")
+            raise typer.Exit(1) from exc
+        except Exception as exc:  # the broker or Elasticsearch: one line, not a traceback
+            _err(f"error: cannot publish the correction (Kafka {settings.kafka.bootstrap_servers}, "
+                 f"Elasticsearch {settings.elasticsearch.url}): {exc}")
             raise typer.Exit(1) from exc
         print(f"{c.correction_id}: {action} {incident_id} published on the corrections topic; the worker that owns "
               "the incident's force applies it")

@@ -149,6 +149,44 @@ def ensure_topics(config: KafkaConfig, *, timeout_s: float = 30.0) -> dict[str, 
         admin.close()
 
 
+def publish_correction(settings, correction, *, timeout_s: float = 30.0) -> str:
+    """Publish an analyst's correction on ``analyses-by-force``, keyed by the force of its incident (looked
+    up in Elasticsearch), so the worker that owns that force applies it in order with the reports.
+    Returns the force key. Raises :class:`~cashwatch.errors.CorrectionError` when the incident is not in
+    Elasticsearch, or a merge spans two forces (edit one incident's force first)."""
+    from cashwatch.errors import CorrectionError
+    from cashwatch.producers.kafka import KafkaPublisher
+
+    def force_of(incident_id: str) -> str:
+        import httpx
+
+        es = settings.elasticsearch
+        auth = (es.username, es.password.get_secret_value()) if es.username and es.password else None
+        url = f"{es.url.rstrip('/')}/{es.index_prefix}incidents/_search"
+        query = {"query": {"bool": {"should": [{"term": {"incident_id": incident_id}},
+                                               {"term": {"merged_ids": incident_id}}]}}, "size": 1}
+        resp = httpx.post(url, json=query, auth=auth, timeout=timeout_s)
+        resp.raise_for_status()
+        hits = resp.json()["hits"]["hits"]
+        if not hits:
+            raise CorrectionError(f"no incident {incident_id!r} in Elasticsearch", "unknown_incident")
+        return hits[0]["_source"].get("force") or NO_FORCE
+
+    force = force_of(correction.incident_id)
+    if correction.action == "merge" and correction.other_id:
+        other = force_of(correction.other_id)
+        if other != force:
+            raise CorrectionError(f"{correction.incident_id} is in {force} and {correction.other_id} in {other}: "
+                                  "each force's incidents are linked by its own worker; edit one's force first")
+    publisher = KafkaPublisher(settings.kafka, client_id="cashwatch-corrections")
+    try:
+        publisher.publish("analyses-by-force", force, correction).get(timeout_s)
+        publisher.flush(timeout_s)
+    finally:
+        publisher.producer.close()
+    return force
+
+
 async def run_sinks(settings, stop, *, group_id: str | None = None, alerts_path: str | None = None,
                     batch: int = 500, es_max_retry_s: float = 3600.0, on_indexed=None) -> None:
     """The sinks worker: consume ``articles``, ``analyses`` and ``incident-events``, index them into

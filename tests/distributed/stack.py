@@ -28,7 +28,8 @@ def corpus_id(url: str) -> str:
 
 class Stack:
     def __init__(self, corpus: list[dict], *, kafka: str, es_url: str, workdir: Path, partitions: int = 4,
-                 base_feed_items: int | None = None, poll_interval_s: float = 1.0, subscribe: bool = True) -> None:
+                 base_feed_items: int | None = None, poll_interval_s: float = 1.0, subscribe: bool = True,
+                 events: tuple[str, ...] = ("created",)) -> None:
         from cashwatch.newsroom.receiver import ReceiverThread
         from cashwatch.newsroom.server import NewsroomThread
 
@@ -39,6 +40,7 @@ class Stack:
         self.receiver = ReceiverThread() if subscribe else None
         self.kafka, self.es_url, self.partitions, self.poll_interval_s = kafka, es_url, partitions, poll_interval_s
         self.procs: dict[str, subprocess.Popen] = {}
+        self.events = list(events)
         self.config_path = workdir / "cashwatch.yaml"
 
     # ------------------------------------------------------------------ set-up
@@ -61,7 +63,7 @@ class Stack:
             "ops": {"metrics_port": 0, "log_level": "info"},
         }
         if hook:
-            cfg["subscriptions"] = [{"name": "all", "url": hook, "events": ["created"]}]
+            cfg["subscriptions"] = [{"name": "all", "url": hook, "events": self.events}]
         self.config_path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
         self.settings = load_settings(self.config_path)
         ensure_topics(self.settings.kafka)
