@@ -29,7 +29,10 @@ def link_reasons(inc: Incident) -> dict[tuple[str, int], dict]:
     from cashwatch.processors.link import LinkerConfig, _consensus, _incident_evidence, default_scorer
     from cashwatch.processors.linking_score import features, score
 
-    scorer = default_scorer(LinkerConfig())
+    from cashwatch.processors.model import default_models
+
+    # the learned link model's probability only when one is shipped (the hand-set points decide otherwise)
+    scorer = default_scorer(LinkerConfig()) if default_models().get("link") is not None else None
     out: dict[tuple[str, int], dict] = {}
     now = inc.first_seen
     reports = sorted(inc.reports, key=lambda r: (r.published is None, r.published or dt.date.min))
@@ -44,7 +47,7 @@ def link_reasons(inc: Incident) -> dict[tuple[str, int], dict]:
         sigs = [x.text_signature for x in reports[:k] if x.text_signature] if m.signature else []
         x = features(m, ev, sigs)
         pts = score(m, ev, sigs)
-        model = scorer(m, ev, sigs)
+        model = scorer(m, ev, sigs) if scorer is not None else None
         out[key] = {"first": False, "features": {n: v for n, v in (x or {}).items() if v},
                     "points": pts, "model": model,
                     "probability": (1 / (1 + math.exp(-model))) if model is not None else None}
