@@ -286,16 +286,22 @@ class Gazetteer:
             token = cap.group()
             # (_norm of one token: it holds no "St.")
             key = token.lower() if "’" not in token else _norm(token)
+            end = cap.end()
             most = name_words.get(key)
+            if most is None and key[-2:] in ("'s", "’s") and key[:-2] in name_words and \
+                    not _NEXT_CAP.match(text, end):  # ("Chandler's Ford" is a name of its own)
+                # a possessive ("Glasgow's east end", "Leeds’s"): the place is the name before it
+                key, end = key[:-2], end - 2
+                most = 1
             if most is None:
                 continue
             # the capitalised token and up to four more after single spaces (or "St. "), no more
             # than the longest name starting with it has, and only while they start some name
             most = min(most, _MAX_TOKENS)
-            ends = [cap.end()]
+            ends = [end]
             keys = [key]  # the name each span would be: tokens lower-cased, separators (" ", ". ") one space
             capital = [True]  # whether each token starts with a capital letter
-            pos = cap.end()
+            pos = end
             while len(ends) < most:
                 nxt = _NEXT_TOKEN.match(text, pos)
                 if nxt is None:

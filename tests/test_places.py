@@ -142,3 +142,12 @@ def test_a_headline_town_is_not_taken_for_the_end_of_a_longer_name(gaz):
     name there (in running text "Tollbury Valley" is one unknown place, not Valley)."""
     assert [m.name for m in gaz.scan("Cash Machine Raiders Hit Oakham", title_case=True)
             if m.kind == "place"] == ["Oakham"]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Guards were robbed in Glasgow's east end.", ["Glasgow"]),  # a possessive names the place
+    ("Shoppers in Leeds’s city centre heard the blast.", ["Leeds"]),
+    ("The raid in Chandler's Ford happened at 3am.", []),  # a name of its own (not Chandler, Arizona)
+])
+def test_a_possessive_names_the_place_before_it(gaz, text, names):
+    assert [m.name for m in gaz.scan(text) if m.kind == "place"] == names
