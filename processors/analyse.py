@@ -817,6 +817,11 @@ class Analyser:
                 place = self._resolve_in_sentence(s, k, ctx)
                 if place is None:
                     continue
+                if k and s.mentions[k - 1].kind == "place" and re.fullmatch(r",\s*", s.text[s.mentions[k - 1].end:m.start]):
+                    before_place = self._resolve_in_sentence(s, k - 1, ctx)
+                    if before_place is not None and place.population > before_place.population and \
+                            distance_km(place, before_place) < 25:
+                        continue  # "Sawston, Cambridge": the town that says where the village before it is
                 previous_end = m.end
                 name = place.name.lower()
                 if name in towns or any(distance_km(place, Place("", "GB", lat, lon, 0, None, "")) < 3
@@ -945,6 +950,8 @@ class Analyser:
             for s in sorted(group, key=lambda x: (not x.when, x.index)):
                 hits = s.dates(published)
                 day = _pick(hits)
+                if day is not None and kind == "court":
+                    day = _in_named_year(day, hits, sentences, s.index, published)
                 if day is not None:
                     if published and day > published + timedelta(days=1):
                         continue  # a court date or an appeal deadline, not the attack
@@ -1137,6 +1144,31 @@ def _reference_anchor(sentences: list[_Sentence]) -> date | None:
             except ValueError:
                 continue
     return None
+
+
+_YEAR_NAMED = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _in_named_year(day: date, hits: tuple[DateHit, ...], sentences: list[_Sentence], upto: int,
+                   published: date | None) -> date:
+    """A court report's "on January 31" in the year the report last named before it ("a series of thefts
+    between January and April 2017. On January 31 ..."), not the year of the hearing; ``day`` when the
+    picked date gave its own year, or the text names no earlier year."""
+    picked = next((h for h in hits if h.day == day), None)
+    if picked is None or not picked.year_inferred or published is None:
+        return day
+    for s in reversed(sentences[:upto + 1]):
+        years = [int(y) for y in _YEAR_NAMED.findall(s.text)]
+        if years:
+            year = years[-1]
+            if year >= day.year:
+                return day
+            try:
+                named = date(year, day.month, day.day)
+            except ValueError:
+                return day
+            return named if named <= published else day
+    return day
 
 
 def _pick(hits: tuple[DateHit, ...]) -> date | None:

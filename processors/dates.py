@@ -63,6 +63,7 @@ class DateHit:
     end: int
     kind: str  # numeric | dmy | mdy | range | overnight | today | yesterday | weekday
     day: date | None  # None: a day was named but the published date cannot fix it
+    year_inferred: bool = False  # a day and month without a year: the year came from publication
 
 
 def _safe(y: int, m: int, d: int) -> date | None:
@@ -121,7 +122,8 @@ def find_dates(text: str, published: date | None, bits: int | None = None) -> li
             if day is False:
                 continue
             taken.append((s, e))
-            hits.append(DateHit(s, e, kind, day or None))
+            inferred = kind in ("dmy", "mdy") and not (m.groupdict().get("year") or m.groupdict().get("year2"))
+            hits.append(DateHit(s, e, kind, day or None, inferred))
     hits.sort(key=lambda h: h.start)
     return hits
 

@@ -403,3 +403,25 @@ def test_court_series_named_in_the_plea_but_not_where_suspects_were_arrested(ana
     assert a.kind == "court"
     towns = {i.town for i in a.incidents if i.role == "primary"}
     assert {"Tickhill", "Bawtry"} <= towns and "Rotherham" not in towns
+
+
+def test_court_report_dates_an_attack_in_the_year_it_named(analyser):
+    """"thefts between March and May 2025. On April 12 ..." in a report published in 2026: April 2025."""
+    a = analyser.analyse(art(
+        "A man has been jailed for six years for a series of cash machine thefts between March and May 2025.\n"
+        "On April 12 he and two others used a stolen digger to rip a cash machine from a shop in Ruskington.",
+        title="Digger raider jailed", published=date(2026, 6, 3)))
+    assert a.kind == "court"
+    assert [(i.town, str(i.date)) for i in a.incidents if i.role == "primary"] == [("Ruskington", "2025-04-12")]
+
+
+def test_a_list_line_naming_a_village_and_its_town_is_one_scene(analyser):
+    a = analyser.analyse(art(
+        "Police are appealing for information after attempted break-ins at cash machines in post offices.\n"
+        "The offenders forced the doors and tried to cut into the machines at these addresses:\n"
+        "- Post Office, 3 High Street, Histon, Cambridge (04/10/2026)\n"
+        "- Post Office, 9 Bridge Street, Oakham, Rutland (11/10/2026)\n"
+        "Anyone with information should call 101.", title="Appeal after cash machine attacks",
+        published=date(2026, 10, 20)))
+    towns = sorted(i.town for i in a.incidents if i.role == "primary")
+    assert "Histon" in towns and "Cambridge" not in towns and "Oakham" in towns
