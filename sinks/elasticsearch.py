@@ -164,7 +164,7 @@ class ElasticsearchSink:
 
     def __init__(self, config: ElasticsearchConfig, *, client: Any = None, max_retry_s: float = 300.0,
                  backoff_initial_s: float = 0.5, backoff_max_s: float = 10.0, request_timeout_s: float = 30.0,
-                 refresh: bool = False) -> None:
+                 refresh: bool = False, health: Any = None) -> None:
         if AsyncElasticsearch is None:
             raise MissingExtraError("elasticsearch", "elasticsearch")
         self.config = config
@@ -175,6 +175,8 @@ class ElasticsearchSink:
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.refresh = refresh
+        # a cashwatch.health.ComponentHealth told of every failed and every successful bulk (/healthz)
+        self.health = health
         if client is None:
             auth = None
             if config.username:
@@ -268,6 +270,8 @@ class ElasticsearchSink:
                     continue
                 raise SinkUnavailable(f"bulk request refused with HTTP {status}: {exc}") from exc
             metrics.STAGE_SECONDS.labels("es_bulk").observe(time.perf_counter() - started)
+            if self.health is not None:
+                self.health.ok()
             retry: list[Any] = []
             for rec, item in zip(pending, resp["items"]):
                 (op, info), = item.items()
@@ -300,6 +304,8 @@ class ElasticsearchSink:
 
     def _retry_or_raise(self, code: str, message: str, deadline: float) -> None:
         metrics.ES_RETRIES.labels(code).inc()
+        if self.health is not None:
+            self.health.failed(f"Elasticsearch at {self.config.url}: {code}")
         if time.monotonic() >= deadline:
             raise SinkUnavailable(f"Elasticsearch at {self.config.url} unavailable for {self.max_retry_s:.0f}s: "
                                   f"{code}: {message[:300]}")

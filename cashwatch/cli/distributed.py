@@ -135,10 +135,21 @@ def kafka_produce(config: Optional[str] = ConfigOpt) -> None:
 def kafka_sink(config: Optional[str] = ConfigOpt,
                group: Optional[str] = typer.Option(None, help="Consumer group (default <topic_prefix>sinks).")) -> None:
     """Index articles and incidents into Elasticsearch and send webhook alerts until interrupted."""
+    from cashwatch.health import ComponentHealth
     from cashwatch.runtime.distributed import run_sinks
 
     settings = _settings(config)
-    _run_until_signal(settings, lambda stop: run_sinks(settings, stop, group_id=group))
+    es_health = ComponentHealth()
+
+    def healthz() -> tuple[int, dict]:
+        # degraded (503) while Elasticsearch does not answer: the batch waits, nothing is lost, but nothing is
+        # searchable either
+        if es_health.failing:
+            return 503, {"status": "degraded", "reasons": [f"elasticsearch failing: {es_health.error}"]}
+        return 200, {"status": "ok"}
+
+    _run_until_signal(settings, lambda stop: run_sinks(settings, stop, group_id=group, es_health=es_health),
+                      health=healthz)
 
 
 @app.command("process")

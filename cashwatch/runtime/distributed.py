@@ -188,7 +188,7 @@ def publish_correction(settings, correction, *, timeout_s: float = 30.0) -> str:
 
 
 async def run_sinks(settings, stop, *, group_id: str | None = None, alerts_path: str | None = None,
-                    batch: int = 500, es_max_retry_s: float = 3600.0, on_indexed=None) -> None:
+                    batch: int = 500, es_max_retry_s: float = 3600.0, on_indexed=None, es_health=None) -> None:
     """The sinks worker: consume ``articles``, ``analyses`` and ``incident-events``, index them into
     Elasticsearch and queue their alerts (``WebhookSink``, when subscriptions are configured, whose
     sender runs here too), until ``stop`` is set.
@@ -196,7 +196,8 @@ async def run_sinks(settings, stop, *, group_id: str | None = None, alerts_path:
     Offsets are committed only after a batch is indexed (and its alerts recorded durably), so a
     crash or an Elasticsearch outage loses nothing: the batch is consumed again and upserted by id.
     Records that cannot be decoded or that Elasticsearch refuses for good go to ``dead-letters``.
-    ``on_indexed(result)`` is called after each committed batch (tests, benchmarks).
+    ``on_indexed(result)`` is called after each committed batch (tests, benchmarks); ``es_health`` (a
+    ``cashwatch.health.ComponentHealth``) is told whether Elasticsearch is answering, for ``/healthz``.
     """
     import asyncio
 
@@ -213,7 +214,7 @@ async def run_sinks(settings, stop, *, group_id: str | None = None, alerts_path:
                                 enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=batch)
     producer = AIOKafkaProducer(bootstrap_servers=k.bootstrap_servers, acks="all",
                                 compression_type=None if k.compression_type == "none" else k.compression_type)
-    es = ElasticsearchSink(settings.elasticsearch, max_retry_s=es_max_retry_s)
+    es = ElasticsearchSink(settings.elasticsearch, max_retry_s=es_max_retry_s, health=es_health)
     webhooks = None
     if settings.subscriptions:
         from cashwatch.sinks.webhook import WebhookSink

@@ -138,14 +138,27 @@ async def test_rejected_items_are_returned_not_retried(sink):
 
 async def test_unreachable_node_raises_after_the_retry_budget(unique_name):
     import socket
+
+    from cashwatch.health import ComponentHealth
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    health = ComponentHealth()
     sink = ElasticsearchSink(ElasticsearchConfig(url=f"http://127.0.0.1:{port}", index_prefix=f"{unique_name}-"),
-                             max_retry_s=1.0, backoff_initial_s=0.1)
+                             max_retry_s=1.0, backoff_initial_s=0.1, health=health)
     try:
         with pytest.raises(SinkUnavailable, match="unavailable"):
             await sink.write([make_event(make_incident("i-x"))])
+        # the sinks worker's /healthz says so while it waits
+        assert health.failing and f"127.0.0.1:{port}" in health.error
     finally:
         await sink.close()
+
+
+async def test_a_node_that_answers_again_clears_the_failure(sink):
+    from cashwatch.health import ComponentHealth
+    sink.health = ComponentHealth()
+    sink.health.failed("Elasticsearch at http://127.0.0.1:9: connection")
+    r = await sink.write([make_event(make_incident("i-back"))])
+    assert r.indexed == 1 and not sink.health.failing
 
 
 async def test_merged_event_leaves_one_doc_that_the_old_id_finds(sink):
