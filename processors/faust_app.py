@@ -435,12 +435,16 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
         await emit(force, events)
 
     async def emit(force: str, events) -> None:
+        """The events to their topic, then the incidents to the table (a crash in between replays the input
+        and repeats the same events, which downstream absorbs, instead of losing them)."""
         for ev in events:
             metrics.INCIDENT_EVENTS.labels(ev.event).inc()
             await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
         for ev in events:
             table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
             if ev.event == "merged" and ev.absorbed:
+                # the absorbed incident lives on in the survivor (its merged_ids): a rebuilt linker must not
+                # load it as an incident of its own
                 gone = f"{force}/{ev.absorbed}".encode()
                 if gone in table:
                     del table[gone]
@@ -464,17 +468,7 @@ def create_app(settings: Settings, *, app_id: str | None = None, web_enabled: bo
         # Outputs first, then the table: a crash in between replays the message and repeats the
         # same events (absorbed downstream) instead of losing them.
         await analyses.send(key=linked.article_id.encode(), value=encode(linked))
-        for ev in events:
-            metrics.INCIDENT_EVENTS.labels(ev.event).inc()
-            await events_topic.send(key=ev.incident.incident_id.encode(), value=encode(ev))
-        for ev in events:
-            table[f"{force}/{ev.incident.incident_id}".encode()] = encode(ev.incident)
-            if ev.event == "merged" and ev.absorbed:
-                # the absorbed incident lives on in the survivor (its merged_ids): a rebuilt linker must not
-                # load it as an incident of its own
-                gone = f"{force}/{ev.absorbed}".encode()
-                if gone in table:
-                    del table[gone]
+        await emit(force, events)
         metrics.ARTICLES.labels(linked.kind).inc()
 
     async def run(stream, handle) -> None:
