@@ -351,6 +351,7 @@ class Analyser:
             return Reading(self._result(article, "other", None, []), {}, [])
         sentences = self._sentences(article, starts)
         rule_kind, stage = self._kind(article, sentences)
+        # the day relative dates count from: publication, else a police reference or dateline date
         published = article.published or _reference_anchor(sentences) or _dateline(sentences)
         fresh = [self._fresh(s, sentences) for s in sentences if s.attack]
         kind_x = F.kind_features(sentences, published, fresh, rule_kind)
@@ -369,7 +370,7 @@ class Analyser:
                 s.mentions = self.gazetteer.scan(s.text, title_case=s.is_title)
             mentions = [m for s in sentences for m in s.mentions]
             ctx = self.gazetteer.context(mentions, hint=article.place_hint, url=article.url, source=article.source)
-            candidates = self._incidents(article, sentences, ctx, kind)
+            candidates = self._incidents(article, sentences, ctx, kind, published)
         incidents = [self._decide(m, x) for m, x in candidates]
         if kind == "incident" and not any(i.role == "primary" for i in incidents) and incidents and \
                 (model is None or not self.use_models) and forced is None:
@@ -425,13 +426,12 @@ class Analyser:
         for k, s in enumerate(out):
             if s.attack is not None or s.is_title or not C.may_name_target(s.low, starts):
                 continue
-            if not found(C.ATM, s.low, s.bits) or found(C.NEAR_MISS["fraud"], s.low, s.bits) or \
-                    found(C.NEAR_MISS["fees"], s.low, s.bits):
+            if not found(C.ATM, s.low, s.bits) or C._near_miss(s.low, s.bits, ("fraud", "fees")):
                 continue
             for o in out[max(1, k - 1):k + 2]:
                 if o is s or o.attack is not None or o.is_title or not found(C.ATTACK_STRONG, o.low, o.bits):
                     continue
-                if found(C.NEAR_MISS["fraud"], o.low, o.bits) or found(C.NEAR_MISS["fees"], o.low, o.bits):
+                if C._near_miss(o.low, o.bits, ("fraud", "fees")):
                     continue
                 s.attack = C.AttackSentence(C.atm_type(f"{s.text} {o.text}"), False, None)
                 break
@@ -608,9 +608,9 @@ class Analyser:
                 if p is None or not any(q is not p and q.population > p.population and distance_km(p, q) < 15 for q in places)]
 
     def _incidents(self, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
-                   kind: str) -> list[tuple[IncidentMention, dict[str, float]]]:
-        # the day relative dates count from: publication, else a police reference or dateline date
-        days = _Days(article.published or _reference_anchor(sentences) or _dateline(sentences))
+                   kind: str, anchor: date | None) -> list[tuple[IncidentMention, dict[str, float]]]:
+        # ``anchor``: the day relative dates count from (publication, else a police reference or dateline date)
+        days = _Days(anchor)
         groups: list[_Incident] = []
         current: _Incident | None = None
         for s in sentences:
@@ -732,23 +732,12 @@ class Analyser:
                     town = _unknown_town(sentences[max(0, start - 2):stop], start)
                     if town is not None:
                         g.town, g.key = town, town.lower()
-        evidence_weight = sum(ctx.forces.values()) or 1.0
-        title = sentences[0] if sentences and sentences[0].is_title else None
         for n, g in enumerate(groups):
             mention = self._mention(g, sentences, ctx, article, kind, days, main=(n == 0), single=len(groups) == 1)
             if mention is not None:
-                town_low = (mention.town or "").lower()
-                x = F.mention_features(
-                    kind=kind, index=n, groups=len(groups), first_sentence=g.sentences[0].index if g.sentences else 0,
-                    sentences=len(sentences), own=g.sentences, rule_role=mention.role, itype=mention.type,
-                    town=mention.town, force=mention.force, country=mention.country, day=mention.date,
-                    published=article.published, top_force=ctx.top_force(),
-                    force_share=ctx.forces.get(mention.force, 0) / evidence_weight if mention.force else 0.0,
-                    hint=ctx.hint, town_mentions=sum(1 for s in sentences if town_low and town_low in s.low),
-                    dated_old=bool(article.published and mention.date and
-                                   mention.date < article.published - _REFERENCE_AGE))
-                x.update(F.type_features(mention.type, g.sentences + g.support, sentences, title, len(groups) == 1))
-                out.append((mention, x))
+                out.append((mention, _candidate_features(
+                    mention, article, sentences, ctx, kind, index=n, groups=len(groups), own=g.sentences,
+                    method=g.sentences + g.support, single=len(groups) == 1)))
                 days.previous = mention.date
         # the same scene reached twice (town in one sentence, its area in another): keep one
         dedup: list[tuple[IncidentMention, dict[str, float]]] = []
@@ -786,7 +775,6 @@ class Analyser:
             default = "cit_robbery"
         else:
             default = (_atm_type(attacks) or _unsaid_method(sentences)) if attacks else None
-        evidence_weight = sum(ctx.forces.values()) or 1.0
         seen_attack = False
         for s in sentences:
             about_attacks = s.attack is not None or found(_EVENT_WORD, s.low, s.bits) or found(_STRUCK, s.text, s.bits)
@@ -841,16 +829,9 @@ class Analyser:
                                           town=place.name, force=place.force, region=region_of(place.force),
                                           country=place.country, lat=place.lat, lon=place.lon, date=day,
                                           mo=_mo_tags([s]), evidence=s.text[:500], confidence=0.5, role=role)  # type: ignore[arg-type]
-                x = F.mention_features(
-                    kind=kind, index=len(known) + len(out), groups=len(known) + len(out) + 1, first_sentence=s.index,
-                    sentences=len(sentences), own=[s], rule_role=role, itype=itype, town=place.name,
-                    force=place.force, country=place.country, day=day, published=article.published,
-                    top_force=ctx.top_force(),
-                    force_share=ctx.forces.get(place.force, 0) / evidence_weight if place.force else 0.0,
-                    hint=ctx.hint, town_mentions=sum(1 for x in sentences if name in x.low),
-                    dated_old=bool(article.published and day and day < article.published - _REFERENCE_AGE))
+                x = _candidate_features(mention, article, sentences, ctx, kind, index=len(known) + len(out),
+                                        groups=len(known) + len(out) + 1, own=[s], method=[s], single=False)
                 x["series"] = 1.0
-                x.update(F.type_features(itype, [s], sentences, sentences[0] if sentences[0].is_title else None, False))
                 out.append((mention, x))
         return out
 
@@ -1039,6 +1020,25 @@ def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
             if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
                 return name
     return None
+
+
+def _candidate_features(m: IncidentMention, article: Article, sentences: list[_Sentence], ctx: PlaceContext,
+                        kind: str, *, index: int, groups: int, own: list[_Sentence], method: list[_Sentence],
+                        single: bool) -> dict[str, float]:
+    """The named features of candidate incident ``m`` (:func:`features.mention_features` and
+    :func:`features.type_features`): ``own`` its sentences, ``method`` those that may say how it was done."""
+    town = (m.town or "").lower()
+    evidence = sum(ctx.forces.values()) or 1.0
+    x = F.mention_features(
+        kind=kind, index=index, groups=groups, first_sentence=own[0].index if own else 0, sentences=len(sentences),
+        own=own, rule_role=m.role, itype=m.type, town=m.town, force=m.force, country=m.country, day=m.date,
+        published=article.published, top_force=ctx.top_force(),
+        force_share=ctx.forces.get(m.force, 0) / evidence if m.force else 0.0, hint=ctx.hint,
+        town_mentions=sum(1 for s in sentences if town and town in s.low),
+        dated_old=bool(article.published and m.date and m.date < article.published - _REFERENCE_AGE))
+    title = sentences[0] if sentences and sentences[0].is_title else None
+    x.update(F.type_features(m.type, method, sentences, title, single))
+    return x
 
 
 def _unsaid_method(sentences: list[_Sentence]) -> str:

@@ -358,7 +358,7 @@ class Gazetteer:
             return False
         if key in _ALLOW_STOP_PLACES:
             # "Sale", "March" only as a place when introduced as one
-            return bool(_PREP.search(text[max(0, start - 40):start])) and not after.startswith(" Street")
+            return bool(_PREP.search(text[max(0, start - 40):start]))  # (" Street" after it: ruled out above)
         if ntokens == 1 and not title_case:  # (in a headline every word is capitalised)
             prev = _PREV_CAP.search(text[max(0, start - 24):start])
             if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
