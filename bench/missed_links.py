@@ -17,8 +17,8 @@ from collections import defaultdict
 
 from bench_link_dev import SHARED, _scorer  # same folder: the dev-set paths and score.py loader
 
-from cashwatch.cli.core import analysis_to_result, article_from_record
-from cashwatch.processors.pipeline import AnalysisPipeline
+from cashwatch.cli.core import article_from_record
+from cashwatch.processors.pipeline import AnalysisPipeline, analysis_to_result
 
 
 def _pred(inc: dict) -> str:

@@ -6,6 +6,7 @@ linker in the other), so the runtimes cannot drift apart.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from cashwatch.models import Analysis, Article, IncidentEvent
@@ -32,3 +33,18 @@ class AnalysisPipeline:
     def process(self, article: Article, now: datetime | None = None) -> tuple[Analysis, list[IncidentEvent]]:
         """Analyse, then link: the whole core for one article."""
         return self.linker.link(self.analyse(article), now=now)
+
+
+def analysis_to_result(article_id: str, analysis: Analysis) -> dict:
+    """The ``cashwatch analyse`` output record for one analysed article (with the kind model's probability
+    and the signals behind it, when a model decided)."""
+    out = analysis.model_dump(mode="json", include={"kind", "stage", "kind_confidence", "kind_signals"})
+    out["incidents"] = [m.model_dump(mode="json") for m in analysis.incidents]
+    return {"id": article_id, **out}
+
+
+def final_ids(result: dict, resolve: Callable[[str], str]) -> dict:
+    """An ``analyse`` result with each incident id replaced by the id it is known by now (``resolve``: an
+    incident merged into another since takes the survivor's id)."""
+    return {**result, "incidents": [{**m, "incident_id": resolve(m["incident_id"]) if m.get("incident_id") else None}
+                                    for m in result["incidents"]]}

@@ -40,7 +40,7 @@ from cashwatch.models import Analysis, Article
 from cashwatch.processors.analyse import Analyser
 from cashwatch.processors.features import ATM_TYPES, KINDS, split_by_kind
 from cashwatch.processors.model import MODEL_FORMAT, Models
-from cashwatch.processors.pipeline import AnalysisPipeline
+from cashwatch.processors.pipeline import AnalysisPipeline, analysis_to_result, final_ids
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "eval" / "dev.jsonl"
@@ -85,12 +85,6 @@ def to_article(rec: dict) -> Article:
     return Article(article_id=str(rec["id"]), url=rec.get("url") or "", source=rec.get("source") or "",
                    published=date.fromisoformat(published) if published else None, title=rec.get("title") or "",
                    text=rec["text"])
-
-
-def to_result(analysis: Analysis) -> dict:
-    """The ``cashwatch analyse`` output record of one analysis."""
-    return {"id": analysis.article_id, "kind": analysis.kind, "stage": analysis.stage,
-            "incidents": [m.model_dump(mode="json") for m in analysis.incidents]}
 
 
 def groups_of(corpus: Sequence[dict]) -> list[int]:
@@ -333,15 +327,9 @@ def predict(corpus: Sequence[dict], models_for: Sequence[Models | None], order: 
                 analyser=Analyser(models=models) if models is not None else Analyser(use_models=False))
         article = to_article(corpus[i])
         analysis, _ = linker.link(analysers[key].analyse(article))
-        out.append(to_result(analysis))
+        out.append(analysis_to_result(analysis.article_id, analysis))
     return [final_ids(r, linker.resolve) for r in out]
 
-
-def final_ids(result: dict, resolve) -> dict:
-    """``result`` with each incident id as it is known at the end (an incident merged into another since
-    takes the survivor's id), as ``cashwatch analyse`` writes it."""
-    return {**result, "incidents": [{**m, "incident_id": resolve(m["incident_id"]) if m.get("incident_id") else None}
-                                    for m in result["incidents"]]}
 
 
 def _scorer(corpus_path: Path):

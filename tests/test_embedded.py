@@ -136,8 +136,8 @@ async def test_a_page_that_breaks_the_core_is_dead_lettered_not_retried_forever(
 def test_replay_over_http_agrees_with_analyse():
     """`cashwatch replay` (poll → fetch → extract → analyse → link over loopback HTTP, articles
     published day by day) reaches the same conclusions as `cashwatch analyse` on the same corpus."""
-    from cashwatch.cli.core import analysis_to_result, article_from_record, publication_groups, replay_corpus
-    from cashwatch.processors.pipeline import AnalysisPipeline
+    from cashwatch.cli.core import article_from_record, publication_groups, replay_corpus
+    from cashwatch.processors.pipeline import AnalysisPipeline, analysis_to_result
 
     order = [i for g in publication_groups(CORPUS) for i in g]
     by_id = {a["id"]: a for a in CORPUS}

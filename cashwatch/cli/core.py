@@ -58,15 +58,6 @@ def article_from_record(rec: dict) -> Article:
                    text=rec["text"], place_hint=rec.get("place_hint"))
 
 
-def analysis_to_result(article_id: str, analysis) -> dict:
-    """The ``cashwatch analyse`` output record for one analysed article (with the kind model's probability
-    and the signals behind it, when a model decided)."""
-    out = analysis.model_dump(mode="json", include={"kind", "stage", "kind_confidence", "kind_signals"})
-    out["id"] = article_id
-    out["incidents"] = [m.model_dump(mode="json") for m in analysis.incidents]
-    return {"id": article_id, **{k: v for k, v in out.items() if k != "id"}}
-
-
 @contextmanager
 def batch_files(input: str | None, output: str | None):
     """Open a batch command's input and output, or exit 2 with one line naming the file and why."""
@@ -97,7 +88,7 @@ def analyse(
     with final incident ids (an incident a later report merged into another shows the survivor's id).
     Exit status: 0 every line analysed, 1 some lines rejected, 2 a file cannot be read or written.
     """
-    from cashwatch.processors.pipeline import AnalysisPipeline
+    from cashwatch.processors.pipeline import AnalysisPipeline, analysis_to_result, final_ids
 
     pipeline = AnalysisPipeline()
     failures = 0
@@ -122,12 +113,6 @@ def analyse(
         for res in results:
             write_record(fout, final_ids(res, pipeline.linker.resolve))
     finish_batch(failures, "analysed")
-
-
-def final_ids(result: dict, resolve) -> dict:
-    """An ``analyse`` result with each incident id replaced by the id it is known by now (``resolve``)."""
-    return {**result, "incidents": [{**m, "incident_id": resolve(m["incident_id"]) if m.get("incident_id") else None}
-                                    for m in result["incidents"]]}
 
 
 @app.command()
@@ -282,6 +267,7 @@ def replay_corpus(records: list[dict], *, timeout_s: float = 600.0, progress: bo
 
     from cashwatch.config import Settings
     from cashwatch.newsroom.server import Newsroom
+    from cashwatch.processors.pipeline import analysis_to_result, final_ids
 
     results: dict[str, dict] = {}
 
