@@ -14,7 +14,8 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from cashwatch.errors import StoreError
@@ -155,33 +156,40 @@ class Store:
                        now: dt.datetime | None = None) -> None:
         """Store one article with its analysis and the incidents its events carry, atomically."""
         now = now or dt.datetime.now(dt.timezone.utc)
+        with self._transaction(f"store article {article.article_id}") as c:
+            c.execute(
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(article_id) DO UPDATE SET "
+                "url=excluded.url, source=excluded.source, feed_id=excluded.feed_id, published=excluded.published,"
+                " title=excluded.title, text=excluded.text, language=excluded.language, kind=excluded.kind,"
+                " analysis=excluded.analysis, stored_at=excluded.stored_at",
+                (article.article_id, article.url, article.source, article.feed_id,
+                 article.published.isoformat() if article.published else None, article.title, article.text,
+                 article.language, analysis.kind, analysis.model_dump_json(by_alias=True), now.isoformat()),
+            )
+            c.execute("DELETE FROM articles_fts WHERE article_id = ?", (article.article_id,))
+            c.execute("INSERT INTO articles_fts VALUES (?,?,?)", (article.article_id, article.title, article.text))
+            for m in analysis.incidents:
+                if m.incident_id:
+                    c.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)",
+                              (m.incident_id, article.article_id))
+            self._apply_events(events, now)
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error), under the
+        store's lock; an SQLite error becomes a :class:`StoreError` saying it could not ``what``."""
         try:
             with self._lock:
                 c = self._conn
                 c.execute("BEGIN IMMEDIATE")
                 try:
-                    c.execute(
-                        "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(article_id) DO UPDATE SET "
-                        "url=excluded.url, source=excluded.source, feed_id=excluded.feed_id, published=excluded.published,"
-                        " title=excluded.title, text=excluded.text, language=excluded.language, kind=excluded.kind,"
-                        " analysis=excluded.analysis, stored_at=excluded.stored_at",
-                        (article.article_id, article.url, article.source, article.feed_id,
-                         article.published.isoformat() if article.published else None, article.title, article.text,
-                         article.language, analysis.kind, analysis.model_dump_json(by_alias=True), now.isoformat()),
-                    )
-                    c.execute("DELETE FROM articles_fts WHERE article_id = ?", (article.article_id,))
-                    c.execute("INSERT INTO articles_fts VALUES (?,?,?)", (article.article_id, article.title, article.text))
-                    for m in analysis.incidents:
-                        if m.incident_id:
-                            c.execute("INSERT OR IGNORE INTO incident_reports VALUES (?,?)",
-                                      (m.incident_id, article.article_id))
-                    self._apply_events(events, now)
+                    yield c
                     c.execute("COMMIT")
                 except BaseException:
                     c.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot store article {article.article_id}: {exc}") from exc
+            raise StoreError(f"{self.path}: cannot {what}: {exc}") from exc
 
     def _apply_events(self, events: Sequence[IncidentEvent], now: dt.datetime) -> None:
         c = self._conn
@@ -258,20 +266,10 @@ class Store:
         now = now or dt.datetime.now(dt.timezone.utc)
         summary = json.dumps([{"event": e.event, "incident_id": e.incident.incident_id, "absorbed": e.absorbed,
                                "changes": e.changes} for e in events])
-        try:
-            with self._lock:
-                c = self._conn
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    self._apply_events(events, now)
-                    c.execute("UPDATE corrections SET status = 'applied', result = ?, done_at = ?"
-                              " WHERE correction_id = ?", (summary, now.isoformat(), correction.correction_id))
-                    c.execute("COMMIT")
-                except BaseException:
-                    c.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot apply correction {correction.correction_id}: {exc}") from exc
+        with self._transaction(f"apply correction {correction.correction_id}") as c:
+            self._apply_events(events, now)
+            c.execute("UPDATE corrections SET status = 'applied', result = ?, done_at = ?"
+                      " WHERE correction_id = ?", (summary, now.isoformat(), correction.correction_id))
 
     def reject_correction(self, correction_id: str, reason: str) -> None:
         with self._lock:
