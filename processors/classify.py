@@ -175,7 +175,9 @@ FRESH = _rx(r"\b(?:today|this\s+(?:morning|afternoon|evening)|tonight|last\s+nig
                    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+(?:morning|night|evening|afternoon)|"
                    r"appeal\w*\s+for\s+(?:witnesses|information)|are\s+appealing|"
                    r"police\s+were\s+called|officers\s+were\s+called|emergency\s+services)\b")
-FRESH_TIME = _rx(r"\b(?:\d{1,2}(?:[.:]\d\d)?\s*(?:am|pm))\b")
+# a clock time: "at 3.30am", or a 24-hour one given as a time ("04:50 BST", "at 13:00", "shortly before 0450hrs")
+FRESH_TIME = _rx(r"\b(?:\d{1,2}(?:[.:]\d\d)?\s*(?:am|pm)|(?:[01]?\d|2[0-3])[.:]?[0-5]\d\s*(?:bst|gmt|hrs|hours)|"
+                 r"(?:at|around|about|before|after|until|from)\s+(?:[01]?\d|2[0-3])[:.][0-5]\d(?![.:]?\d|\s*(?:am|pm|%|per)))\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,4 +414,4 @@ def is_fresh(sentence: str, bits: int | None = None) -> bool:
     its word bits, if known."""
     low = sentence.lower()
     return found(FRESH, low, word_bits(sentence) if bits is None else bits) or (
-        ("am" in low or "pm" in low) and FRESH_TIME.search(low) is not None)  # (every clock time holds one)
+        any(ch.isdigit() for ch in low) and FRESH_TIME.search(low) is not None)  # (every clock time holds a digit)

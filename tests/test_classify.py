@@ -96,6 +96,13 @@ def test_past_and_fresh_markers():
     for clock in ("at 11.45pm", "at 2:10 AM", "shortly after 4AM.", "around 9 pm"):
         assert C.is_fresh(f"Officers were called {clock}"), clock
     assert not C.is_fresh("The shop is at 11 Amber Road") and not C.is_fresh("Aged 12 and 4, the pm said")
+    # a 24-hour time, given as a time of day: with its zone or "hrs", or after "at", "around", "before"...
+    for clock in ("just before 03:20 GMT", "at 0215hrs", "around 22.40", "at 13:05 on the forecourt"):
+        assert C.is_fresh(f"The alarm went off {clock}"), clock
+    # figures that only look like times: money, scores, shares, rates
+    for figure in ("The gang took 2.30 million", "It rose by 4.50%", "Shares closed at 12.40 per cent up",
+                   "The bill came to 14.99 in all"):
+        assert not C.is_fresh(figure), figure
 
 
 @pytest.mark.parametrize("text, assaulted", [
