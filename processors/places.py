@@ -137,6 +137,7 @@ _PREV_WORD = re.compile(r"([A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’]*) $")
 _CONNECTORS = frozenset({"upon", "on", "le", "de", "in", "the", "and", "under", "by", "of", "en", "y",
                          "next", "sea", "super", "mare", "cum", "with", "juxta", "st"})
 _MAX_TOKENS = 5
+_URL_JOINED_POPULATION = 5000  # a town of two or more words named in a site's address
 _URL_PREFIX = 5  # every name matched in a URL has at least five letters
 # Police services abroad and signals of an Irish (Republic) scene.
 _ABROAD_POLICE = (("Gardaí", "IE"), ("Gardai", "IE"), ("Garda", "IE"), ("An Garda Síochána", "IE"))
@@ -218,16 +219,21 @@ class Gazetteer:
                 self._name_words[words[0]] = len(words)
             for n in range(2, len(words)):
                 self._name_starts.add(" ".join(words[:n]))
-        big = sorted({k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
-                      and k not in _STOP and places.has_big_gb(k)}
-                         | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=lambda k: (-len(k), k))
+        # names a site's address may hold: a big town's ("shropshirestar"), or a town's of two or more words
+        # ("worcesterparkblog"; run together they are long enough not to turn up by chance), and areas
+        joined = {k.replace(" ", ""): k for k in places.keys() if " " in k and "'" not in k and "." not in k
+                  and len(k) >= 10 and places.has_big_gb(k, _URL_JOINED_POPULATION)}
+        single = {k: k for k in places.keys() if len(k) >= 5 and " " not in k and "'" not in k
+                  and k not in _STOP and places.has_big_gb(k)}
+        big = sorted({*single, *joined} | {k.replace(" ", "") for k in areas if len(k) >= 5}, key=lambda k: (-len(k), k))
         self._url_names = tuple(big)  # longest first, then alphabetical: the same in every process
         # names by their first five letters: a URL only needs the names whose prefix it contains
         self._url_rank = {name: k for k, name in enumerate(big)}
         self._url_prefix: dict[str, list[str]] = {}
         for name in big:
             self._url_prefix.setdefault(name[:_URL_PREFIX], []).append(name)
-        self._url_lookup = {**{k: ("place", k) for k in big}, **{k.replace(" ", ""): ("area", k) for k in areas}}
+        self._url_lookup = {**{k: ("place", v) for k, v in {**single, **joined}.items()},
+                            **{k.replace(" ", ""): ("area", k) for k in areas}}
 
     @classmethod
     def load(cls) -> "Gazetteer":
@@ -410,7 +416,8 @@ class Gazetteer:
                 elif cc:
                     ctx.countries[cc] += 1
             else:
-                uk = [p for p in self._places[key] if p.country == "GB" and p.population >= 40000]
+                least = _URL_JOINED_POPULATION if " " in key else 40000
+                uk = [p for p in self._places[key] if p.country == "GB" and p.population >= least]
                 if uk:
                     ctx.forces[uk[0].force] += 1
         return ctx
@@ -499,8 +506,8 @@ class _LazyPlaces:
     def __len__(self) -> int:
         return len(self._raw)
 
-    def has_big_gb(self, key: str) -> bool:
-        return any(line.split("\t")[1] == "GB" and int(line.split("\t")[4]) >= 40000 for line in self._raw[key])
+    def has_big_gb(self, key: str, least: int = 40000) -> bool:
+        return any(line.split("\t")[1] == "GB" and int(line.split("\t")[4]) >= least for line in self._raw[key])
 
     def __getitem__(self, key: str) -> tuple[Place, ...]:
         parsed = self._parsed.get(key)

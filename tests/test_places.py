@@ -53,6 +53,16 @@ def test_feed_url_hints_the_area(gaz):
     assert place.force == "west-mercia"
 
 
+def test_site_named_after_a_town_of_two_words_points_there_not_at_its_first_word(gaz):
+    """A local site named after a town of two words (here a London suburb) says where it reports; the
+    first word alone is another town, in another force, that the site has nothing to do with."""
+    mentions = gaz.scan("A cash box was snatched from a guard outside the bank in Central Road.")
+    ctx = gaz.context(mentions, url="https://www.worcesterparknews.example/2010/11/robbery",
+                      source="worcesterparknews.example")
+    assert ctx.top_force() == "metropolitan"
+    assert "west-mercia" not in ctx.forces
+
+
 def test_irish_scene_gets_country_and_no_force(gaz):
     place = _resolve_first(gaz, "Gardaí said the machine in Enniscorthy was badly damaged.")
     assert place.country == "IE" and place.force is None
