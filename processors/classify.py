@@ -39,11 +39,13 @@ ATM = _rx(r"\b(?:ATMs?|cash\s*machines?|cash[- ]?points?|cash\s+dispensers?|bank
 # ATM in all-caps text would match "atm" in words; the pattern is case-insensitive but word-bounded.
 CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|officers?|workers?|"
                  r"couriers?|men|man|crews?|staff|employees?|vehicles?|company|firm)|"
-                 r"(?:cash|money)\s*(?:boxe?s?|case|cases|cassettes?|bags?|deliver(?:y|ies)|collections?|vans?|couriers?|canisters?)|"
+                 r"(?:cash|money)\s*(?:boxe?s?|case|cases|cassettes?|bags?|deliver(?:y|ies)|collections?|vans?|couriers?|canisters?|"
+                 r"trucks?|lorr(?:y|ies))|"
                  r"cashbox(?:es)?|couriers?|custodians?|guards?|armou?red\s+(?:vans?|vehicles?|cars?|trucks?)|"
                  r"(?:G4S|Loomis|Brinks|Brink's|Securitas|Group\s*4(?:\s+Securicor)?|Securicor|Prosegur|Vaultex|Garda\s+World)"
                  r")\b")  # whole words: "CIT" is not "city"
 CIT_STRONG = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|couriers?|workers?|crews?|officers?)|"
+                        r"cash\s+(?:trucks?|lorr(?:y|ies)|delivery\s+(?:workers?|drivers?|staff|crews?|vans?))|"
                         r"cashbox|cash\s+box|cash\s+case|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                         r"couriers?|custodians?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
 
@@ -271,7 +273,8 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
     has_atm = found(ATM, low, bits)
     if not has_atm and not found(CIT, low, bits):
         return None
-    cit_victim = found(CIT_STRONG, low, bits) and found(CIT_ROBBERY, low, bits)
+    cit_victim = (found(CIT_STRONG, low, bits) or (has_atm and found(BEING_FILLED, low, bits))) and \
+        found(CIT_ROBBERY, low, bits)
     if not cit_victim and not found(ATTACK, low, bits):
         return None  # (a cash-in-transit robbery has its own words: "the guard's cash box was taken")
     if has_atm and not (cit_victim and _cit_over_atm(low, bits)):
@@ -287,9 +290,10 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
         miss = _near_miss(low, bits, ("accident", "fraud", "drugs", "till"))
         if miss in ("accident", "fraud", "drugs"):
             return None
-        if miss == "till" and not found(CIT_CREW, low, bits):
+        filled = has_atm and found(BEING_FILLED, low, bits)
+        if miss == "till" and not (filled or found(CIT_CREW, low, bits)):
             return None  # a bus fare box or a shop till, not a cash-in-transit delivery
-        if not found(CIT_STRONG, low, bits):
+        if not (filled or found(CIT_STRONG, low, bits)):
             return None
         return AttackSentence("cit_robbery", found(ATTACK_STRONG, low, bits), miss)
     return None
@@ -297,13 +301,16 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
 
 _CIT_PEOPLE = _rx(r"\b(?:guards?|couriers?|custodians?|crew|security\s+(?:staff|workers?|men|man|officers?)|"
                   r"G4S|Loomis|Brinks|Securitas|Group\s*4|cash\s*box|cashbox|cash\s+case|cassette\s+box|"
-                  r"security\s+van)\b")
+                  r"security\s+van|cash\s+(?:delivery|collection)\s+(?:workers?|drivers?|staff|crews?|men|man))\b")
+# the machine being filled: the crew filling it is there, and is what robbers at the machine go for
+BEING_FILLED = _rx(r"\b(?:being\s+(?:re-?filled|replenished|restocked|filled|loaded)|replenishing|re-?filling|restocking)\b")
 
 
 def _cit_over_atm(low: str, bits: int) -> bool:
     """CIT staff are the victims ("guards robbed while filling the ATM"), not the machine (``low``:
     the sentence in lower case, ``bits`` its word bits)."""
-    return found(_CIT_PEOPLE, low, bits) and not found(EXPLOSIVE, low, bits) and not found(THEFT_WHOLE, low, bits)
+    return (found(_CIT_PEOPLE, low, bits) or found(BEING_FILLED, low, bits)) and not found(EXPLOSIVE, low, bits) and \
+        not found(THEFT_WHOLE, low, bits)
 
 
 def is_attempted(text: str, bits: int | None = None) -> bool:

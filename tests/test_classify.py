@@ -250,3 +250,20 @@ def test_word_gates_pass_every_match(text):
 ])
 def test_cit_lexicon_matches_whole_words(text, names_cit):
     assert bool(C.CIT.search(text)) is names_cit
+
+
+@pytest.mark.parametrize("text, kind", [
+    # robbed while the machine is being filled: the crew filling it is the victim, a cash-in-transit robbery
+    ("Robbers struck as the cash machine outside the supermarket was being replenished.", "cit_robbery"),
+    ("A man grabbed the cassette while a worker was refilling the ATM.", "cit_robbery"),
+    # the crew and their vehicle named in other words
+    ("Two men punched a cash delivery worker and ran off with a bag of notes.", "cit_robbery"),
+    ("The gang held up a cash truck on the motorway.", "cit_robbery"),
+    # the machine filled at another time, or attacked by its own method, stays an ATM attack
+    ("The ATM was stolen before it could be replenished.", "atm_theft"),
+    ("Thieves blew up the cash machine hours after it was refilled.", "atm_explosive"),
+    ("A digger was used to rip out the ATM, which had been refilled on Friday.", "atm_theft"),
+])
+def test_attacks_on_the_crew_filling_a_machine_are_cit_robberies(text, kind):
+    attack = C.attack_sentence(text)
+    assert attack is not None and attack.type == kind
