@@ -449,7 +449,8 @@ class Analyser:
         """
         attacks = [s for s in sentences if s.attack]
         strong = [s for s in attacks if s.attack.strong]  # type: ignore[union-attr]
-        if not attacks or (not strong and len(attacks) < 2):
+        # one weak attack sentence ("the branch was targeted") is not enough, unless it is told as news
+        if not attacks or (not strong and len(attacks) < 2 and not self._fresh(attacks[0], sentences)):
             # (classify.names_target of the text, sentence by sentence: most name no target)
             target_runs = _runs(sentences)
             if not (_has(target_runs, "atm", C.ATM) or _has(target_runs, "cit_strong", C.CIT_STRONG)):

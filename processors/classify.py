@@ -68,8 +68,11 @@ ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[
 
 NEAR_MISS = {
     "fraud": _rx(r"\b(?:skimm\w*|card\s+trap\w*|card[- ]reader|PIN\s+(?:number|pad)|shoulder[- ]surf\w*|"
-                        r"distraction|fraud\w*|scam\w*|con(?:ned)?\s+|card\s+(?:swap|theft|thefts|details)|"
-                        r"cloned|counterfeit|bank\s+cards?|debit\s+cards?|credit\s+cards?|phishing)\b"),
+                        r"distract\w*|fraud\w*|scam\w*|con(?:ned)?\s+|card\s+(?:swap|theft|thefts|details)|"
+                        r"cloned|counterfeit|bank\s+cards?|debit\s+cards?|credit\s+cards?|phishing|"
+                        # a person at the machine is the target, not the machine
+                        r"(?:wom[ae]n|m[ae]n|customers?|pensioners?|victims?|people|person|shoppers?)\s+(?:who\s+(?:was|were)\s+)?"
+                        r"(?:using|withdrawing\s+(?:cash|money)\s+(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?))\b"),
     "fees": _rx(r"\b(?:fees?|charg(?:e|es|ing)\s+(?:to|for)\s+withdraw\w*|free[- ]to[- ]use|pay[- ]to[- ]use|"
                         r"LINK\s+network|branch\s+closures?|closures?|clos(?:e|ed|ing)\s+(?:down|branch)|"
                         r"access\s+to\s+cash|planning\s+(?:application|permission)|install\w*|new\s+cash\s*machine|"
@@ -303,7 +306,8 @@ _CIT_PEOPLE = _rx(r"\b(?:guards?|couriers?|custodians?|crew|security\s+(?:staff|
                   r"G4S|Loomis|Brinks|Securitas|Group\s*4|cash\s*box|cashbox|cash\s+case|cassette\s+box|"
                   r"security\s+van|cash\s+(?:delivery|collection)\s+(?:workers?|drivers?|staff|crews?|men|man))\b")
 # the machine being filled: the crew filling it is there, and is what robbers at the machine go for
-BEING_FILLED = _rx(r"\b(?:being\s+(?:re-?filled|replenished|restocked|filled|loaded)|replenishing|re-?filling|restocking)\b")
+BEING_FILLED = _rx(r"\b(?:being\s+(?:re-?filled|replenished|restocked|filled|loaded)|replenishing|re-?filling|restocking|"
+                  r"(?:about|going|preparing|there)\s+to\s+(?:re-?fill|replenish|restock))\b")
 
 
 def _cit_over_atm(low: str, bits: int) -> bool:

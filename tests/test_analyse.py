@@ -425,3 +425,32 @@ def test_a_list_line_naming_a_village_and_its_town_is_one_scene(analyser):
         published=date(2026, 10, 20)))
     towns = sorted(i.town for i in a.incidents if i.role == "primary")
     assert "Histon" in towns and "Cambridge" not in towns and "Oakham" in towns
+
+
+@pytest.mark.parametrize("use_models", [False, True])
+def test_one_weak_attack_sentence_told_as_news_is_an_incident(use_models):
+    """'The branch was targeted' alone says little; said with the hour it happened, it is the news."""
+    a = Analyser(use_models=use_models).analyse(art(
+        "A street in Dunfermline was closed last night after a suspected raid at a bank.\n"
+        "It is thought the branch was targeted at around 6pm as a G4S security van arrived to collect cash.\n"
+        "Police cars and an ambulance went to the scene and the road reopened two hours later.",
+        title="Street closed after suspected raid at bank"))
+    assert a.kind == "incident"
+    assert [(i.type, i.force) for i in a.incidents] == [("cit_robbery", "police-scotland")]
+
+
+def test_one_weak_attack_sentence_without_news_time_is_not_an_incident():
+    a = Analyser(use_models=False).analyse(art(
+        "Banks say cash machines in rural areas are targeted more often than those in towns.\n"
+        "The report looks at how branches decide where to put them.",
+        title="Where cash machines go"))
+    assert a.kind != "incident" and not a.incidents
+
+
+def test_people_robbed_or_distracted_at_a_cash_machine_are_not_attacks_on_it():
+    a = Analyser(use_models=False).analyse(art(
+        "Officers in Exeter have asked shoppers to take care at cash machines after three reports this week.\n"
+        "Between 1.10pm and 1.30pm on Monday thieves targeted a man using a cash machine in the High Street.\n"
+        "A second man distracted him while his card was taken and £300 was later withdrawn.",
+        title="Warning to shoppers using cash machines"))
+    assert a.kind not in ("incident", "court") and not a.incidents
