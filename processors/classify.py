@@ -106,7 +106,7 @@ THEFT_GENERIC = _rx(r"\b(?:(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:
 BREAK_IN = _rx(r"\b(?:forc(?:ed|ing)\s+(?:open|entry)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
                       r"cutting\s+(?:equipment|tools?|gear)|broke\s+into\s+(?:the|a)\s+(?:cash\s*machine|ATM|machine)|"
                       r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
-                      r"prised\s+open|jemmied|crowbar|drill(?:ed|ing)?|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
+                      r"prised\s+open|jemm(?:y|ied|ying)|crowbars?|drill(?:ed|ing)?|tunnel(?:led|ed|ling|ing)?\s+(?:into|under|through|to)|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
                          r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|"
                          r"stole|stolen|took|taken|steal\w*|tried\s+to\s+(?:take|grab|snatch|steal|rob)|"

@@ -267,3 +267,13 @@ def test_cit_lexicon_matches_whole_words(text, names_cit):
 def test_attacks_on_the_crew_filling_a_machine_are_cit_robberies(text, kind):
     attack = C.attack_sentence(text)
     assert attack is not None and attack.type == kind
+
+
+@pytest.mark.parametrize("text", [
+    "Two men with crowbars tried to get into the cash machine at the filling station.",
+    "The gang tunnelled into the cash machine from an empty shop next door.",
+    "Thieves jemmied the front panel of the ATM overnight.",
+])
+def test_tools_that_open_a_machine_in_place_make_a_break_in(text):
+    attack = C.attack_sentence(text)
+    assert attack is not None and attack.type == "atm_break_in"
