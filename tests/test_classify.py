@@ -270,8 +270,8 @@ def test_attacks_on_the_crew_filling_a_machine_are_cit_robberies(text, kind):
 
 
 @pytest.mark.parametrize("text", [
-    "Two men with crowbars tried to get into the cash machine at the filling station.",
-    "The gang tunnelled into the cash machine from an empty shop next door.",
+    "Two men with crowbars attacked the cash machine at the filling station.",
+    "Thieves tunnelled into the cash machine from an empty shop next door and stole the cash.",
     "Thieves jemmied the front panel of the ATM overnight.",
 ])
 def test_tools_that_open_a_machine_in_place_make_a_break_in(text):
