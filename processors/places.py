@@ -113,6 +113,9 @@ _BANK_AFTER = re.compile(r" (?:[Bb]ank|[Bb]ranch)\b")
 _PLACE_LEADERS = frozenset("North South East West Central Greater Upper Lower Old New Little Great Royal Inner Outer "
                            "The In At Near From To Of On For And But By With Into Outside Around Between "
                            "Police Officers Detectives Residents Shoppers Thieves Raiders Burglars".split())
+# words that make a new place of a town's name ("South Woodford"), or name a part of a city ("North Leeds")
+_DIRECTIONS = frozenset("North South East West Upper Lower Old New Little Great".split())
+_CITY_PARTS = 100_000  # a place this big has parts named by direction; a smaller one's namesake is another place
 _PREV_CAP = re.compile(r"(?:^|[^\w.!?:;\"“”'’(\n-] ?)([A-Z][a-z]+) $")
 _STREET_WORDS = frozenset("street road lane avenue way drive close court crescent terrace gardens grove row walk "
                           "place square parade".split())
@@ -369,6 +372,10 @@ class Gazetteer:
             prev = _PREV_CAP.search(text[max(0, start - 24):start])
             if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
                 return False  # the end of a longer name: "Hempstead Valley", not Valley on Anglesey
+            if prev and prev.group(1) in _DIRECTIONS and self._places.has_big_gb(key, _CITY_PARTS):
+                pass  # "west Belfast", "North Leeds": a part of a city
+            elif prev and prev.group(1) in _DIRECTIONS:
+                return False  # "South Woodford" (a London district the gazetteer lacks), not Woodford in Northamptonshire
         nxt = _NEXT_CAP.match(after)
         if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
             # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
