@@ -175,9 +175,9 @@ def test_resort_and_royal_towns_are_found_by_the_name_news_gives_them(gaz, name,
 def test_a_direction_before_a_small_town_makes_another_place(gaz):
     """"South Woodford" is a London district the gazetteer lacks, not Woodford in Northamptonshire: a
     compass word before a town's name makes a new place's name, unless the town is a city with parts."""
-    names = [m.text for m in gaz.scan("Robbers attacked a cash delivery outside a supermarket in South Woodford.")
+    names = [m.name for m in gaz.scan("Robbers attacked a cash delivery outside a supermarket in South Woodford.")
              if m.kind == "place"]
     assert "Woodford" not in names
     city = [m for m in gaz.scan("A cash van was robbed in North Belfast on Friday.") if m.kind == "place"]
-    assert [m.text for m in city] == ["Belfast"]
+    assert [m.name for m in city] == ["Belfast"]
     assert gaz.resolve(city[0], gaz.context(city)).force == "psni"
