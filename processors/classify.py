@@ -168,7 +168,11 @@ CAMPAIGN = _rx(r"\b(?:operation|operations|crackdown|initiative|campaign|scheme|
                       r"working\s+(?:together|with)|each\s+year|every\s+year|annual|report\s+(?:shows|reveals|found))\b")
 PAST = _rx(r"\b(?:last\s+(?:year|month|summer|winter|spring|autumn)|earlier\s+this\s+(?:year|month)|"
                   r"(?:in|since|back\s+in|during)\s+(?:(?:early|late|mid)[- ])?(?:(?:jan|febr)uary\s+|march\s+|april\s+|may\s+|june\s+|july\s+|"
-                  r"august\s+|(?:septem|octo|novem|decem)ber\s+)?(?:19|20)\d\d|previous(?:ly)?|earlier\s+(?:attack|raid|incident|theft)s?|"
+                  r"august\s+|(?:septem|octo|novem|decem)ber\s+)?(?:19|20)\d\d|"
+                  # a span of months of a named year ("between July and November 2018"), as "in 2018"
+                  r"(?:between|from)\s+(?:(?:jan|febr)uary|march|april|may|june|july|august|(?:septem|octo|novem|decem)ber)\s+"
+                  r"(?:and|to|until)\s+(?:(?:jan|febr)uary|march|april|may|june|july|august|(?:septem|octo|novem|decem)ber)\s+"
+                  r"(?:19|20)\d\d|previous(?:ly)?|earlier\s+(?:attack|raid|incident|theft)s?|"
                   r"(?:weeks|months|years)\s+(?:ago|earlier|before)|a\s+(?:week|month|year)\s+(?:ago|earlier|before)|"
                   r"similar\s+(?:attack|raid|incident|theft)|also\s+been\s+targeted|had\s+been\s+targeted|"
                   r"was\s+(?:also\s+)?targeted\s+(?:in|last)|the\s+(?:same|previous)\s+(?:store|shop|machine|site|branch)|"

@@ -89,6 +89,10 @@ def test_court_stage(text, stage):
 
 def test_past_and_fresh_markers():
     assert C.is_past("The same store was also targeted in 2019.")
+    # a span of months of a named year is a period in the past, as "in 2019" is; a span of hours is not
+    assert C.is_past("Eight shops were hit between March and October 2016.")
+    assert C.is_past("Attacks rose from January to May 2020.")
+    assert not C.is_past("Between 2pm and 3pm on Monday the van was robbed.")
     assert not C.is_past("The machine was ripped out at 3am on Sunday.")
     assert C.is_fresh("The machine was ripped out at 3am on Sunday.")
     assert not C.is_fresh("Cash machine attacks have fallen across the region.")
