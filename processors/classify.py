@@ -55,7 +55,7 @@ CIT_CREW = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?
 ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid(?:s|ed|ers?)?|ram[- ]?raid\w*|"
                     r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|pull(?:ed|ing)\s+(?:out|from|off)|"
                     r"blow(?:n|ing)?|blew|blast(?:ed)?|explo(?:sion|sions|sive|sives|ded|de|ding)|bang|"
-                    r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break[- ]?ins?|burgl\w+|forc(?:ed|ing)\s+(?:open|entry)|"
+                    r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break[- ]?ins?|burgl\w+|forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|"
                     r"prised|prised|jemmied|cut\s+(?:into|open|through)|rob(?:bed|bery|beries|bers?|bing)?|"
                     r"snatch(?:ed|es|ing)?|grabb?(?:ed|ing)|heist|hold[- ]?up|held\s+up|ambush(?:ed)?|"
                     r"attack(?:ed|s|ing)?|target(?:ed|ing)|hit|struck|smash(?:ed|ing)?|rammed|ramming|"
@@ -103,7 +103,7 @@ THEFT_GENERIC = _rx(r"\b(?:(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:
                     r"(?:stolen|taken|removed)|(?:stole|steal|stealing|take|took|taken|remove|removed|lift(?:ed)?)\s+"
                     r"(?:a|an|the|two|both)\s+(?:\w+\s+){0,3}?(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
                     r"(?:cash\s*machine|ATM)\s+thefts?)\b")
-BREAK_IN = _rx(r"\b(?:forc(?:ed|ing)\s+(?:open|entry)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
+BREAK_IN = _rx(r"\b(?:forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
                       r"cutting\s+(?:equipment|tools?|gear)|broke\s+into\s+(?:the|a)\s+(?:cash\s*machine|ATM|machine)|"
                       r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
                       r"prised\s+open|jemm(?:y|ied|ying)|crowbars?|drill(?:ed|ing)?|tunnel(?:led|ed|ling|ing)?\s+(?:into|under|through|to)|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")

@@ -277,6 +277,8 @@ def test_attacks_on_the_crew_filling_a_machine_are_cit_robberies(text, kind):
     "Two men with crowbars attacked the cash machine at the filling station.",
     "Thieves tunnelled into the cash machine from an empty shop next door and stole the cash.",
     "Thieves jemmied the front panel of the ATM overnight.",
+    "Two men tried to force access to the cash machine at a petrol station.",
+    "The gang forced their way into the ATM's safe with power tools.",
 ])
 def test_tools_that_open_a_machine_in_place_make_a_break_in(text):
     attack = C.attack_sentence(text)
