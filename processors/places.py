@@ -115,7 +115,8 @@ _PLACE_LEADERS = frozenset("North South East West Central Greater Upper Lower Ol
                            "Police Officers Detectives Residents Shoppers Thieves Raiders Burglars".split())
 # words that make a new place of a town's name ("South Woodford"), or name a part of a city ("North Leeds")
 _DIRECTIONS = frozenset("North South East West Upper Lower Old New Little Great".split())
-_CITY_PARTS = 100_000  # a place this big has parts named by direction; a smaller one's namesake is another place
+_CITY_PARTS = 100_000
+_DISTRICT_NAMESAKE = 20_000  # a namesake this small, far away in a force the article never points to, is not the scene  # a place this big has parts named by direction; a smaller one's namesake is another place
 _PREV_CAP = re.compile(r"(?:^|[^\w.!?:;\"“”'’(\n-] ?)([A-Z][a-z]+) $")
 _STREET_WORDS = frozenset("street road lane avenue way drive close court crescent terrace gardens grove row walk "
                           "place square parade".split())
@@ -484,7 +485,30 @@ class Gazetteer:
                 best, best_score = p, score
         if best is not None and best.country not in ("GB", "IE") and not ctx.countries.get(best.country):
             return None
+        if best is not None and near is None and best.country == "GB":
+            return self._district(mention, best, ctx) or best
         return best
+
+    @staticmethod
+    def _district(mention: Mention, best: Place, ctx: PlaceContext) -> Place | None:
+        """A part of the article's area the gazetteer lacks, when the only places of that name are villages
+        far away, in a force the article gives no sign of ("Goodison Road, Everton" in a story about
+        Merseyside Police and Liverpool is not Everton in Bedfordshire): placed at the biggest town the
+        article names in its force (population 0: no place of its own), else None."""
+        top = ctx.top_force()
+        if top is None or best.force == top or ctx.forces[top] < 2:
+            return None
+        for p in mention.places:
+            if p.country != "GB":
+                continue
+            if p.population >= _DISTRICT_NAMESAKE or ctx.forces.get(p.force, 0) > ctx.forces[top] / 4 or \
+                    any(a.force == p.force and a.name != p.name for a in ctx.anchors):
+                return None  # a town, or a force the article points to besides this name
+        home = [a for a in ctx.anchors if a.force == top]
+        if not home or any(distance_km(a, p) <= 50 for a in home for p in mention.places if p.country == "GB"):
+            return None
+        town = max(home, key=lambda a: a.population)
+        return Place(mention.name, "GB", town.lat, town.lon, 0, top, town.area)
 
 
 class _LazyPlaces:

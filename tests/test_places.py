@@ -181,3 +181,20 @@ def test_a_direction_before_a_small_town_makes_another_place(gaz):
     city = [m for m in gaz.scan("A cash van was robbed in North Belfast on Friday.") if m.kind == "place"]
     assert [m.name for m in city] == ["Belfast"]
     assert gaz.resolve(city[0], gaz.context(city)).force == "psni"
+
+
+def test_a_district_missing_from_the_gazetteer_is_not_a_faraway_village_of_the_same_name(gaz):
+    """The gazetteer knows only a Bedfordshire village called Everton; a story about Merseyside Police and
+    Liverpool means the Liverpool district, so the scene is placed in Merseyside (at Liverpool)."""
+    text = ("Merseyside Police said men tried to prise open a cash machine on Heyworth Street in Everton overnight. "
+            "Officers in Liverpool are checking CCTV from nearby shops in Bootle and Kirkby.")
+    mentions = gaz.scan(text)
+    ctx = gaz.context(mentions)
+    everton = next(m for m in mentions if m.name == "Everton")
+    place = gaz.resolve(everton, ctx)
+    assert (place.name, place.force, place.population) == ("Everton", "merseyside", 0)
+    # the village itself, when the story is about its own area
+    text = "Bedfordshire Police said raiders ripped a cash machine from a shop in Everton, a village near Sandy."
+    mentions = gaz.scan(text)
+    everton = next(m for m in mentions if m.name == "Everton")
+    assert gaz.resolve(everton, gaz.context(mentions)).force == "bedfordshire"
