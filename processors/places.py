@@ -151,6 +151,22 @@ _ABROAD_POLICE = (("Gardaí", "IE"), ("Gardai", "IE"), ("Garda", "IE"), ("An Gar
 _TLD_COUNTRY = re.compile(r"\.(ie|be|de|nl|mt|fr|es|it|pl|se|dk|at|ch|au|nz|za)$", re.I)
 
 
+# a news site named after its place: "<the><place><paper word>" ("farnhamherald", "thanetlife", "kentonline")
+_SITE_LABEL = re.compile(
+    r"^(?:the-?)?([a-z-]{4,}?)-?(?:daily-?|evening-?|weekly-?)?(?:news|herald|post|mercury|times|gazette|observer|"
+    r"courier|mail|echo|star|chronicle|advertiser|journal|express|telegraph|standard|press|life|today|live|online|"
+    r"bulletin|argus|guardian|citizen|leader|record|sentinel|examiner|reporter|free-?press|messenger|recorder|"
+    r"informer|tribune|pioneer|voice|globe|news24|24|nub|now|matters|world|radio|fm)$")
+_SECOND_LEVEL = frozenset({"co", "org", "ac", "gov", "net", "me", "ltd", "plc"})
+
+
+def _site_label(labels: list[str]) -> str:
+    """The registered name of a host's labels ("news.example.co.uk" -> "example")."""
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
 def _after_name_word(text: str, start: int) -> bool:
     """A capitalised word comes right before ours ("Peter Walker"), so ours is a surname."""
     m = _PREV_WORD.search(text, max(0, start - 30), start)
@@ -236,6 +252,8 @@ class Gazetteer:
         self._url_prefix: dict[str, list[str]] = {}
         for name in big:
             self._url_prefix.setdefault(name[:_URL_PREFIX], []).append(name)
+        self._outlets: dict[str, str] = {}  # regional site -> force (outlets.csv; set by load)
+        self._site_places: dict[str, str] | None = None  # a place's name run together -> its key (built when needed)
         self._url_lookup = {**{k: ("place", v) for k, v in {**single, **joined}.items()},
                             **{k.replace(" ", ""): ("area", k) for k in areas}}
 
@@ -261,7 +279,9 @@ class Gazetteer:
         police.update({_norm(r["alias"]): (r["force"] or None, "GB") for r in _read_csv("force_aliases.csv")})
         for alias, cc in _ABROAD_POLICE:
             police[_norm(alias)] = (None, cc)
-        return cls(_LazyPlaces(places), areas, police)
+        gazetteer = cls(_LazyPlaces(places), areas, police)
+        gazetteer._outlets = {r["site"].lower(): r["force"] for r in _read_csv("outlets.csv") if r["force"] in FORCES}
+        return gazetteer
 
     # -- lookup -------------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[Place, ...]:
@@ -415,6 +435,9 @@ class Gazetteer:
         path = (url or "")[len(host):] if (url or "").find(host) == 0 else (url or "")
         # the site's name says where it reports (shropshirestar.com); a path only by area names
         # (/uk-england-cambridgeshire/), since a town in a slug is just the story's ambiguous name
+        site = self._site_force(source or host)
+        if site is not None:
+            ctx.forces[site] += 1
         hits = list(self._host_hits(f"{source} {host}")) + [h for h in self._url_hits(path) if h[0] == "area"]
         for kind, key in hits:
             if kind == "area":
@@ -429,6 +452,39 @@ class Gazetteer:
                 if uk:
                     ctx.forces[uk[0].force] += 1
         return ctx
+
+    @lru_cache(maxsize=1024)
+    def _site_force(self, host: str) -> str | None:
+        """The force area a news site reports on, from its address: a regional site of outlets.csv, or a
+        site named "<place><paper>" ("farnhamherald.com", "kentonline.co.uk", "st-helens-star.co.uk") for a
+        UK place of any size or a county (a place named in an address otherwise counts only when big, since
+        short names turn up inside other words)."""
+        host = host.lower().strip().rstrip(".")
+        labels = host.split(".")
+        for k in range(len(labels) - 1):
+            force = self._outlets.get(".".join(labels[k:]))
+            if force is not None:
+                return force
+        name = _SITE_LABEL.match(_site_label(labels))
+        if name is None:
+            return None
+        run = name.group(1).replace("-", "")
+        if self._site_places is None:
+            self._site_places = {re.sub(r"[^a-z]", "", k): k for k in self._places.keys()
+                                 if len(re.sub(r"[^a-z]", "", k)) >= 4}
+        for key, table in ((run, self._areas), (self._site_places.get(run), None)):
+            if key is None:
+                continue
+            if table is not None:
+                found = [a for k, a in table.items() if k.replace(" ", "") == key]
+                if found and found[0][0]:
+                    return found[0][0]
+                continue
+            uk = [p for p in self._places[key] if p.country == "GB" and p.force]
+            if len({p.force for p in uk}) == 1 or (uk and uk[0].population >= 10 * max(
+                    [p.population for p in uk[1:]], default=0)):
+                return uk[0].force  # (several places of that name: the site is the one far bigger than the rest)
+        return None
 
     @lru_cache(maxsize=1024)  # feeds repeat their hosts; one gazetteer lives for the whole process
     def _host_hits(self, host: str) -> tuple[tuple[str, str], ...]:

@@ -198,3 +198,23 @@ def test_a_district_missing_from_the_gazetteer_is_not_a_faraway_village_of_the_s
     mentions = gaz.scan(text)
     everton = next(m for m in mentions if m.name == "Everton")
     assert gaz.resolve(everton, gaz.context(mentions)).force == "bedfordshire"
+
+
+@pytest.mark.parametrize("host, force", [
+    ("www.whitbygazette.co.uk", "north-yorkshire"),  # "<town><paper word>": a town of any size
+    ("kentonline.co.uk", "kent"),  # a county and "online"
+    ("m.pressandjournal.co.uk", "police-scotland"),  # a regional site of outlets.csv, on a sub-domain
+    ("dailyecho.co.uk", "hampshire"),
+    ("newsletter.co.uk", "psni"),
+    ("dailymail.co.uk", None),  # national papers, and names that only contain a paper word
+    ("thetimes.co.uk", None),
+    ("example.com", None),
+])
+def test_a_news_site_says_which_area_it_reports_on(gaz, host, force):
+    assert gaz._site_force(host) == force
+
+
+def test_an_outlet_places_a_story_whose_town_the_gazetteer_lacks(gaz):
+    mentions = gaz.scan("Thieves blew up the cash machine outside the supermarket in Hiltingbury last night.")
+    ctx = gaz.context(mentions, url="https://www.dailyecho.co.uk/news/123/", source="dailyecho.co.uk")
+    assert ctx.top_force() == "hampshire"
