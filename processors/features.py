@@ -26,6 +26,7 @@ KINDS = ("incident", "court", "campaign", "other")
 TYPES = ("atm_theft", "atm_explosive", "atm_break_in", "cit_robbery")
 _NEAR = ("fraud", "fees", "till", "accident", "drugs", "farm")
 _STAGES = ("sentenced", "convicted", "charged", "arrest")
+_DAY_KINDS = frozenset({"numeric", "dmy", "mdy", "overnight", "today", "yesterday", "weekday"})
 
 
 def _log(n: float) -> float:
@@ -56,7 +57,8 @@ def kind_features(sentences: Sequence[Any], published: date | None, fresh: Seque
     sentences name (0-1); near_<family>: near-miss words (card fraud, fees, tills, accidents, drugs,
     farm machinery), near_title: one in the headline; atm_words, cit_words; doc_atm_attack, doc_cit_robbery:
     the target and an attack word anywhere in the article (the fewer of the two counts); title_target,
-    title_attack: the headline names a target, an attack; sentences; old_attack:
+    title_attack: the headline names a target, an attack; sentences; dated_attack: an attack sentence or
+    the next gives a day (a date, a weekday, "overnight"); old_attack:
     an attack sentence dated more than 30 days before publication, recent_attack: within 10 days;
     rule_<kind>: the rules' verdict.
     """
@@ -105,6 +107,10 @@ def kind_features(sentences: Sequence[Any], published: date | None, fresh: Seque
                                                      found(C.CIT, title.low, title.bits)))
     f["title_attack"] = float(title is not None and found(C.ATTACK, title.low, title.bits))
     ages = [a for s in attacks for h in s.dates(published) if (a := _age_days(h.day, published)) is not None]
+    # an attack given a day ("on November 8", "on Tuesday", "overnight"), in its sentence or the next: one
+    # specific attack, told as news or followed up, rather than attacks in general
+    f["dated_attack"] = float(any(h.kind in _DAY_KINDS for s in attacks
+                                  for x in sentences[s.index:s.index + 2] for h in x.dates(published)))
     f["old_attack"] = float(any(a > 30 for a in ages))
     f["recent_attack"] = float(any(-1 <= a <= 10 for a in ages))
     for k in KINDS:
