@@ -203,6 +203,8 @@ class PlaceContext:
     forces: Any = field(default_factory=Counter)  # force id -> weight of evidence
     countries: Any = field(default_factory=Counter)  # ISO code -> weight (non-GB evidence)
     anchors: list[Place] = field(default_factory=list)  # unambiguous UK places named in the text
+    named: list[Place] = field(default_factory=list)  # every UK place a name in the text may mean
+    stated: set[str] = field(default_factory=set)  # forces whose name or county the text names
     hint: str | None = None  # the feed's police force id
 
     def top_force(self) -> str | None:
@@ -411,6 +413,8 @@ class Gazetteer:
         if ctx.hint:
             ctx.forces[ctx.hint] += 1.5
         for m in mentions:
+            if m.kind in ("police", "area") and m.force:
+                ctx.stated.add(m.force)
             if m.kind == "police":
                 if m.force:
                     ctx.forces[m.force] += 3
@@ -423,6 +427,7 @@ class Gazetteer:
                     ctx.countries[m.country] += 2
             else:
                 uk = [p for p in m.places if p.country == "GB"]
+                ctx.named.extend(uk)
                 if len({p.force for p in uk}) == 1 and uk:
                     ctx.anchors.append(uk[0])
                     ctx.forces[uk[0].force] += 1 if m.prep else 0.5
@@ -550,17 +555,18 @@ class Gazetteer:
         """A part of the article's area the gazetteer lacks, when the only places of that name are villages
         far away, in a force the article gives no sign of ("Goodison Road, Everton" in a story about
         Merseyside Police and Liverpool is not Everton in Bedfordshire): placed at the biggest town the
-        article names in its force (population 0: no place of its own), else None."""
+        article names that may be in its force (population 0: no place of its own), else None."""
         top = ctx.top_force()
         if top is None or best.force == top or ctx.forces[top] < 2:
             return None
         for p in mention.places:
             if p.country != "GB":
                 continue
-            if p.population >= _DISTRICT_NAMESAKE or ctx.forces.get(p.force, 0) > ctx.forces[top] / 4 or \
+            if p.population >= _DISTRICT_NAMESAKE or p.force in ctx.stated or \
+                    ctx.forces.get(p.force, 0) > ctx.forces[top] / 4 or \
                     any(a.force == p.force and a.name != p.name for a in ctx.anchors):
                 return None  # a town, or a force the article points to besides this name
-        home = [a for a in ctx.anchors if a.force == top]
+        home = [a for a in ctx.named if a.force == top and a.name != best.name]
         if not home or any(distance_km(a, p) <= 50 for a in home for p in mention.places if p.country == "GB"):
             return None
         town = max(home, key=lambda a: a.population)

@@ -198,6 +198,12 @@ def test_a_district_missing_from_the_gazetteer_is_not_a_faraway_village_of_the_s
     mentions = gaz.scan(text)
     everton = next(m for m in mentions if m.name == "Everton")
     assert gaz.resolve(everton, gaz.context(mentions)).force == "bedfordshire"
+    # a story of another force that names the village's county: the village it is
+    text = ("Merseyside Police officers in Liverpool and Bootle arrested three men over raids in Bedfordshire. "
+            "A shop in Everton was attacked at 3am, officers said.")
+    mentions = gaz.scan(text)
+    everton = next(m for m in mentions if m.name == "Everton")
+    assert gaz.resolve(everton, gaz.context(mentions)).force == "bedfordshire"
 
 
 @pytest.mark.parametrize("host, force", [
