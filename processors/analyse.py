@@ -117,7 +117,7 @@ _NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", 
 _AFTERMATH = lexicon(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
                      r"arrested|crashed|towards|direction\s+of|heading\s+for|headed\s+for|stopped)\b[^.]{0,30}$",
                      re.I)
-_EVENT_WORD = lexicon(r"\b(?:raids?|attacks?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
+_EVENT_WORD = lexicon(r"\b(?:raids?|attacks?|incidents?|thefts?|robber(?:y|ies)|break-ins?|burglar(?:y|ies)|explosions?|bombings?|"
                       r"blasts?|heists?)\b")
 _NEW_EVENT = lexicon(r"\b(?:separate|another|second|third|fourth|fifth|final|first\s+(?:\w+\s+)?(?:incident|raid|attack|bombing)|also|earlier|"
                      r"later|similar|same\s+(?:night|day|morning|date)|following\s+(?:day|night)|next\s+day|further|"

@@ -454,3 +454,16 @@ def test_people_robbed_or_distracted_at_a_cash_machine_are_not_attacks_on_it():
         "A second man distracted him while his card was taken and £300 was later withdrawn.",
         title="Warning to shoppers using cash machines"))
     assert a.kind not in ("incident", "court") and not a.incidents
+
+
+def test_court_report_names_an_attack_among_the_incidents_of_the_case(analyser):
+    """"incidents" is an event word in a report about attacks: the one it places is part of the case."""
+    a = analyser.analyse(art(
+        "Three men have been charged after a series of explosions at cash machines, the first in Maidstone.\n"
+        "Police said there were nine incidents in the county last winter, including at a bank in Ashford.\n"
+        "The men were arrested at homes in Gravesend.",
+        title="Three charged over cash machine explosions"))
+    assert a.kind == "court"
+    towns = {i.town for i in a.incidents if i.role == "primary"}
+    assert {"Maidstone", "Ashford"} <= towns and "Gravesend" not in towns
+    assert all(i.type == "atm_explosive" for i in a.incidents)
