@@ -821,7 +821,7 @@ class Analyser:
                     continue
                 towns.add(name)
                 spots.append((place.lat, place.lon))
-                day = _pick(s.dates(days.anchor))
+                day = _pick_near(s.dates(days.anchor), m.start, m.end)
                 if day is not None and days.anchor is not None and day > days.anchor + timedelta(days=1):
                     day = None  # a hearing's date, not the attack's
                 # a round-up whose news is the series lists each attack with its place and day: those are news too
@@ -1123,12 +1123,11 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
 
 
 def _dateline(sentences: list[_Sentence]) -> date | None:
-    """A full date with its year near the top (a byline or caption date): stands in for publication."""
-    for s in sentences[:8]:
-        for hit in s.dates(None):
-            if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric"):
-                return hit.day
-    return None
+    """The latest full date with its year near the top (a byline or caption date, else the last day the
+    story's opening names: a report comes after the days it tells of): stands in for publication."""
+    days = [hit.day for s in sentences[:8] for hit in s.dates(None)
+            if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric")]
+    return max(days) if days else None
 
 
 def _reference_anchor(sentences: list[_Sentence]) -> date | None:
@@ -1170,6 +1169,20 @@ def _in_named_year(day: date, hits: tuple[DateHit, ...], sentences: list[_Senten
                 return day
             return named if named <= published else day
     return day
+
+
+def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> date | None:
+    """The day that goes with the place at ``start:end`` of a sentence listing several attacks ("between
+    August 1 and May 2 ... including at a bank in X on June 5"): the date nearest it, one just after it
+    first ("in X on June 5"), then as :func:`_pick`. None when the nearest date names no fixed day."""
+    if len(hits) <= 1:
+        return _pick(hits)
+
+    def gap(h: DateHit) -> int:
+        return h.start - end if h.start >= end else (start - h.end) + 20  # (a date before the place: a bit further)
+
+    nearest = min(hits, key=gap)
+    return nearest.day
 
 
 def _pick(hits: tuple[DateHit, ...]) -> date | None:

@@ -467,3 +467,16 @@ def test_court_report_names_an_attack_among_the_incidents_of_the_case(analyser):
     towns = {i.town for i in a.incidents if i.role == "primary"}
     assert {"Maidstone", "Ashford"} <= towns and "Gravesend" not in towns
     assert all(i.type == "atm_explosive" for i in a.incidents)
+
+
+def test_series_date_is_the_one_next_to_its_place_counted_from_the_latest_date_named(analyser):
+    """Undated report: "last year" counts from the latest full date the story opens with (the report
+    comes after every day it tells of), and a listed attack takes the date beside its place."""
+    a = analyser.analyse(art(
+        "Five men have been charged over a series of cash machine explosions, the first at a bank in Sleaford.\n"
+        "Police said there were 14 raids between 4 August 2024 and 6 January 2025, including at a shop in "
+        "Ruskington on October 12 last year.",
+        title="Five charged over cash machine explosions", published=None))
+    assert a.kind == "court"
+    dated = {i.town: str(i.date) for i in a.incidents if i.role == "primary"}
+    assert dated.get("Ruskington") == "2024-10-12"
