@@ -1125,9 +1125,11 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
 def _dateline(sentences: list[_Sentence]) -> date | None:
     """The latest full date with its year near the top (a byline or caption date, else the last day the
     story's opening names: a report comes after the days it tells of): stands in for publication."""
-    days = [hit.day for s in sentences[:8] for hit in s.dates(None)
-            if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric")]
-    return max(days) if days else None
+    hits = [hit for s in sentences[:8] for hit in s.dates(None)
+            if hit.day is not None and hit.kind in ("dmy", "mdy", "numeric", "stamp")]
+    stamps = [h.day for h in hits if h.kind == "stamp"]  # "Published: 20 May 2019" says it outright
+    days = stamps or [h.day for h in hits]
+    return max(days) if days else None  # type: ignore[type-var]
 
 
 def _reference_anchor(sentences: list[_Sentence]) -> date | None:
@@ -1175,6 +1177,7 @@ def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> date | None:
     """The day that goes with the place at ``start:end`` of a sentence listing several attacks ("between
     August 1 and May 2 ... including at a bank in X on June 5"): the date nearest it, one just after it
     first ("in X on June 5"), then as :func:`_pick`. None when the nearest date names no fixed day."""
+    hits = tuple(h for h in hits if h.kind != "stamp")
     if len(hits) <= 1:
         return _pick(hits)
 
@@ -1188,5 +1191,5 @@ def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> date | None:
 def _pick(hits: tuple[DateHit, ...]) -> date | None:
     """Explicit dates beat weekdays, which beat today/yesterday (``yesterday (October 31)``)."""
     order = {"numeric": 0, "dmy": 0, "mdy": 0, "range": 1, "overnight": 1, "weekday": 2, "yesterday": 3, "today": 3}
-    fixed = sorted((h for h in hits if h.day is not None), key=lambda h: order[h.kind])
+    fixed = sorted((h for h in hits if h.day is not None and h.kind != "stamp"), key=lambda h: order[h.kind])
     return fixed[0].day if fixed else None

@@ -55,13 +55,14 @@ _WD_NOT_DAY = re.compile(r"^(?:s\b|\s+week\b|\s+to\s+(?:monday|tuesday|wednesday
 
 
 _DIGIT = re.compile(r"\d")
+_STAMP = re.compile(r"\b(?:published|updated|posted|modified)\s*(?:on|at)?\s*:?\s*(?:\d{1,2}[:.]\d\d(?:\s*[ap]m)?,?\s*)?$")
 
 
 @dataclass(frozen=True, slots=True)
 class DateHit:
     start: int
     end: int
-    kind: str  # numeric | dmy | mdy | range | overnight | today | yesterday | weekday
+    kind: str  # numeric | dmy | mdy | range | overnight | today | yesterday | weekday | stamp (a page's own date)
     day: date | None  # None: a day was named but the published date cannot fix it
     year_inferred: bool = False  # a day and month without a year: the year came from publication
 
@@ -125,6 +126,11 @@ def find_dates(text: str, published: date | None, bits: int | None = None) -> li
             inferred = kind in ("dmy", "mdy") and not (m.groupdict().get("year") or m.groupdict().get("year2"))
             hits.append(DateHit(s, e, kind, day or None, inferred))
     hits.sort(key=lambda h: h.start)
+    # "Published: 11:08, 20 May 2019", "Date published: 14 April 2009": when the page was published, not an
+    # event of the story (a stand-in for publication, never an attack's day)
+    if digit and ("publish" in low or "updated" in low or "posted" in low or "modified" in low):
+        hits = [DateHit(h.start, h.end, "stamp", h.day, h.year_inferred)
+                if h.kind in _DIGIT_KINDS and _STAMP.search(text, max(0, h.start - 40), h.start) else h for h in hits]
     return hits
 
 

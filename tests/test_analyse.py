@@ -480,3 +480,12 @@ def test_series_date_is_the_one_next_to_its_place_counted_from_the_latest_date_n
     assert a.kind == "court"
     dated = {i.town: str(i.date) for i in a.incidents if i.role == "primary"}
     assert dated.get("Ruskington") == "2024-10-12"
+
+
+def test_a_pages_date_stamp_dates_the_report_not_the_attack(analyser):
+    a = analyser.analyse(art(
+        "Published: 09:12, 16 October 2025\n"
+        "Robbers threatened a security guard delivering cash to a bank in Whitby on Saturday and took a cash box.",
+        title="Guard robbed outside bank", published=None))
+    [inc] = [i for i in a.incidents if i.role == "primary"]
+    assert (inc.town, str(inc.date)) == ("Whitby", "2025-10-11")

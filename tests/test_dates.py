@@ -72,3 +72,11 @@ def test_day_of_month_patterns_need_a_digit():
         if kind in D._DIGIT_KINDS:
             assert rx.search("on 5 may 2021") or rx.search("on may 5") or rx.search("on 05/05/2021"), kind
             assert not rx.search("on fifth may twenty twenty one, on may fifth, on five/may/twenty"), kind
+
+
+def test_a_pages_own_date_stamp_is_marked_as_such():
+    """"Published: 11:08, 20 May 2019" is when the page went up, not a day the story tells of."""
+    hits = find_dates("Date published: 14 April 2009 Robbers attacked two guards on Saturday afternoon.", date(2009, 4, 14))
+    assert [(h.kind, str(h.day)) for h in hits] == [("stamp", "2009-04-14"), ("weekday", "2009-04-11")]
+    assert [h.kind for h in find_dates("Updated 3.15pm, 2 June 2021", None)] == ["stamp"]
+    assert [h.kind for h in find_dates("The raid on 20 May 2019 was the third.", None)] == ["dmy"]
