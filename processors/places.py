@@ -153,10 +153,14 @@ _TLD_COUNTRY = re.compile(r"\.(ie|be|de|nl|mt|fr|es|it|pl|se|dk|at|ch|au|nz|za)$
 
 # a news site named after its place: "<the><place><paper word>" ("farnhamherald", "thanetlife", "kentonline")
 _SITE_LABEL = re.compile(
-    r"^(?:the-?)?([a-z-]{4,}?)-?(?:daily-?|evening-?|weekly-?)?(?:news|herald|post|mercury|times|gazette|observer|"
-    r"courier|mail|echo|star|chronicle|advertiser|journal|express|telegraph|standard|press|life|today|live|online|"
-    r"bulletin|argus|guardian|citizen|leader|record|sentinel|examiner|reporter|free-?press|messenger|recorder|"
-    r"informer|tribune|pioneer|voice|globe|news24|24|nub|now|matters|world|radio|fm)$")
+    r"^(?:the-?|thisis|get|in-?)?([a-z-]{4,}?)(?:-?(?:daily-?|evening-?|weekly-?|county-?)?(?:news|herald|post|mercury|times|"
+    r"gazette|observer|courier|courant|mail|echo|express-?and-?echo|star|chronicle|chron|advertiser|journal|express|"
+    r"telegraph|standard|press|life|today|live|online|bulletin|argus|guardian|citizen|leader|record|sentinel|"
+    r"examiner|reporter|free-?press|messenger|recorder|informer|tribune|pioneer|voice|globe|comet|independent|"
+    r"news24|24|247|nub|now|matters|world|radio|fm))?$")
+_SITE_REGIONS = frozenset({"wales", "cymru", "england", "britain", "yorkshire", "midlands", "eastmidlands",
+                           "westmidlands", "anglia", "eastanglia", "westcountry", "northeast", "northwest",
+                           "southwest", "southeast", "north", "south", "east", "west", "uk", "british"})
 _SECOND_LEVEL = frozenset({"co", "org", "ac", "gov", "net", "me", "ltd", "plc"})
 
 
@@ -460,20 +464,29 @@ class Gazetteer:
 
     @lru_cache(maxsize=1024)
     def _site_force(self, host: str) -> str | None:
-        """The force area a news site reports on, from its address: a regional site of outlets.csv, or a
-        site named "<place><paper>" ("farnhamherald.com", "kentonline.co.uk", "st-helens-star.co.uk") for a
-        UK place of any size or a county (a place named in an address otherwise counts only when big, since
+        """The force area a news site reports on, from its address: a regional site of outlets.csv, a site
+        under .scot, or a site named "<place><paper>" or after its place alone ("farnhamherald.com",
+        "kentonline.co.uk", "getreading.co.uk", "wrexham.com") for a UK place of 5,000 people or more, or a county (a place named in an address otherwise counts only when big, since
         short names turn up inside other words)."""
         host = host.lower().strip().rstrip(".")
         labels = host.split(".")
+        if labels[-1] == "scot":
+            return "police-scotland"
+        if labels[-2:] == ["police", "uk"] and len(labels) >= 3:  # kent.police.uk, west-midlands.police.uk
+            area = self._areas.get(labels[-3].replace("-", " ")) or self._police.get(labels[-3].replace("-", " "))
+            return area[0] if area else None
         for k in range(len(labels) - 1):
             force = self._outlets.get(".".join(labels[k:]))
             if force is not None:
                 return force
-        name = _SITE_LABEL.match(_site_label(labels))
+        label = _site_label(labels)
+        name = _SITE_LABEL.match(label)
         if name is None:
             return None
         run = name.group(1).replace("-", "")
+        if run in _SITE_REGIONS:
+            return None  # a nation or region of several forces ("walesonline"), not a place of that name
+        least = _URL_JOINED_POPULATION if name.end(1) == len(label) else 0  # a bare name: a real town, not a word
         if self._site_places is None:
             self._site_places = {re.sub(r"[^a-z]", "", k): k for k in self._places.keys()
                                  if len(re.sub(r"[^a-z]", "", k)) >= 4}
@@ -482,10 +495,12 @@ class Gazetteer:
                 continue
             if table is not None:
                 found = [a for k, a in table.items() if k.replace(" ", "") == key]
-                if found and found[0][0]:
-                    return found[0][0]
+                if found:
+                    return found[0][0]  # (an area without a force, "walesonline": not the village of Wales)
                 continue
-            uk = [p for p in self._places[key] if p.country == "GB" and p.force]
+            if least and (key in _STOP or len(run) < 5):
+                continue
+            uk = [p for p in self._places[key] if p.country == "GB" and p.force and p.population >= least]
             if len({p.force for p in uk}) == 1 or (uk and uk[0].population >= 10 * max(
                     [p.population for p in uk[1:]], default=0)):
                 return uk[0].force  # (several places of that name: the site is the one far bigger than the rest)

@@ -212,6 +212,13 @@ def test_a_district_missing_from_the_gazetteer_is_not_a_faraway_village_of_the_s
     ("m.pressandjournal.co.uk", "police-scotland"),  # a regional site of outlets.csv, on a sub-domain
     ("dailyecho.co.uk", "hampshire"),
     ("newsletter.co.uk", "psni"),
+    ("getreading.co.uk", "thames-valley"),  # "get<place>", "thisis<county>"
+    ("thisisoxfordshire.co.uk", "thames-valley"),
+    ("wrexham.com", "north-wales"),  # a town's name alone (5,000 people or more)
+    ("kent.police.uk", "kent"),  # a police force's own site
+    ("example-news.scot", "police-scotland"),
+    ("walesonline.co.uk", None),  # a nation of several forces, not the village called Wales
+    ("street.com", None),  # a bare word that is also a small town's name
     ("dailymail.co.uk", None),  # national papers, and names that only contain a paper word
     ("thetimes.co.uk", None),
     ("example.com", None),
