@@ -268,6 +268,9 @@ class _Incident:
     scene: "_Sentence | None" = None  # the sentence that placed it when none of its own did
 
 
+_WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+")
+
+
 def clean_lines(text: str) -> list[str]:
     """The story's lines: boilerplate ("READ MORE: ...", related headlines, captions) and
     repeated lines dropped, blank lines removed."""
@@ -276,6 +279,9 @@ def clean_lines(text: str) -> list[str]:
     skip_block = False
     for raw in text.splitlines():
         line = raw.strip()
+        if "://" in line or "www." in line:
+            # a web address is not prose: its slug's words ("...-plots-raid-on-...") are not the story's
+            line = _WEB_ADDRESS.sub("", line).strip()
         if not line:
             skip_block = False
             continue

@@ -82,6 +82,10 @@ NEAR_MISS = {
                         r"bus\s+driver|fares?|taxi|ticket\s+machine|parking\s+meter|charity\s+box|honesty\s+box)\b"),
     "accident": _rx(r"\b(?:overturn\w*|crash(?:ed)?|collision|collided|accident|rolled\s+over|jack-?knifed)\b"),
     "drugs": _rx(r"\b(?:cannabis|drugs?|cocaine|heroin|factory|warrant)\b"),
+    # company news about security firms: takeovers, bids, contracts, results
+    "business": _rx(r"\b(?:takeover|take\s+over|took\s+over|taken\s+over|taking\s+over|bidders?|bid\s+for|acquisitions?|acquir(?:e|ed|ing)|"
+                    r"merger|shareholders?|share\s+price|shares|stock\s+exchange|profits?|revenues?|turnover|"
+                    r"contracts?\s+(?:with|to|for)|billion)\b"),
     "farm": _rx(r"\b(?:farm\s+machinery|quad\s+bikes?|tractors?|trailers?|livestock|plant\s+theft|machinery\s+theft)\b"),
 }
 
@@ -110,7 +114,7 @@ BREAK_IN = _rx(r"\b(?:forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
                          r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|"
                          r"stole|stolen|took|taken|steal\w*|tried\s+to\s+(?:take|grab|snatch|steal|rob)|"
-                         r"knife-?point|gun-?point|at\s+gunpoint|armed|punched|targeted|wrestl\w+|struggl\w+|"
+                         r"knife-?point|gun-?point|at\s+gunpoint|armed|punched|targeted|wrestl\w+|struggl\w+|accost\w*|overpower\w*|"
                          # a crew set upon: raided, shot at, confronted ("two guards were approached by two men")
                          r"raid(?:s|ed|ers?)?|shot|shooting|fired|confront\w*|approached|set\s+upon|pounced)\b")
 
@@ -297,6 +301,8 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
         miss = _near_miss(low, bits, ("accident", "fraud", "drugs", "till"))
         if miss in ("accident", "fraud", "drugs"):
             return None
+        if _near_miss(low, bits, ("business",)) and not found(ATTACK_STRONG, low, bits):
+            return None  # "bidders have approached G4S", "took over its running": company news
         filled = has_atm and found(BEING_FILLED, low, bits)
         if miss == "till" and not (filled or found(CIT_CREW, low, bits)):
             return None  # a bus fare box or a shop till, not a cash-in-transit delivery

@@ -489,3 +489,10 @@ def test_a_pages_date_stamp_dates_the_report_not_the_attack(analyser):
         title="Guard robbed outside bank", published=None))
     [inc] = [i for i in a.incidents if i.role == "primary"]
     assert (inc.town, str(inc.date)) == ("Whitby", "2025-10-11")
+
+
+def test_web_addresses_are_not_read_as_prose():
+    """A link's slug ("...-plots-raid-on-...") holds words the story does not say."""
+    lines = clean_lines("The report is at https://news.example/story/firm-plots-raid-on-rival-123 for readers.\n"
+                        "www.example.org/atm-blown-up\nThe firm said talks continue.")
+    assert lines == ["The report is at  for readers.", "The firm said talks continue."]

@@ -283,3 +283,18 @@ def test_attacks_on_the_crew_filling_a_machine_are_cit_robberies(text, kind):
 def test_tools_that_open_a_machine_in_place_make_a_break_in(text):
     attack = C.attack_sentence(text)
     assert attack is not None and attack.type == "atm_break_in"
+
+
+@pytest.mark.parametrize("text, kind", [
+    # company news about security firms is not an attack on their crews
+    ("Brinks is one of the bidders that have approached G4S about buying its cash business.", None),
+    ("The prison was taken over from G4S by the government last year.", None),
+    # unless a robbery is told outright
+    ("Loomis won a contract with the bank after robbers stole a cash box from its van.", "cit_robbery"),
+    # a crew member accosted or overpowered is robbed
+    ("A cash-in-transit driver was accosted by a man in a helmet who demanded the cash box.", "cit_robbery"),
+    ("Two men overpowered a Loomis guard outside the bank.", "cit_robbery"),
+])
+def test_security_firms_in_business_news_and_crews_attacked(text, kind):
+    attack = C.attack_sentence(text)
+    assert (attack.type if attack else None) == kind
