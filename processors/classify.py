@@ -72,7 +72,9 @@ NEAR_MISS = {
                         r"cloned|counterfeit|bank\s+cards?|debit\s+cards?|credit\s+cards?|phishing|"
                         # a person at the machine is the target, not the machine
                         r"(?:wom[ae]n|m[ae]n|customers?|pensioners?|victims?|people|person|shoppers?)\s+(?:who\s+(?:was|were)\s+)?"
-                        r"(?:using|withdrawing\s+(?:cash|money)\s+(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?))\b"),
+                        r"(?:using|withdrawing\s+(?:cash|money)\s+(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
+                        r"(?:as|while|when|after)\s+(?:he|she|they|the\s+\w+)\s+(?:was\s+|were\s+)?(?:using|used|withdr[ae]w\w*\s+(?:cash|money)\s+"
+                        r"(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?))\b"),
     "fees": _rx(r"\b(?:fees?|charg(?:e|es|ing)\s+(?:to|for)\s+withdraw\w*|free[- ]to[- ]use|pay[- ]to[- ]use|"
                         r"LINK\s+network|branch\s+closures?|closures?|clos(?:e|ed|ing)\s+(?:down|branch)|"
                         r"access\s+to\s+cash|planning\s+(?:application|permission)|install\w*|new\s+cash\s*machine|"

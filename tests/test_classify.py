@@ -298,3 +298,12 @@ def test_tools_that_open_a_machine_in_place_make_a_break_in(text):
 def test_security_firms_in_business_news_and_crews_attacked(text, kind):
     attack = C.attack_sentence(text)
     assert (attack.type if attack else None) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "A man in his 70s was targeted as he used a cash machine in the high street.",
+    "A woman was robbed while she was withdrawing cash from an ATM.",
+    "Thieves targeted a pensioner using a cash machine outside the bank.",
+])
+def test_people_at_a_cash_machine_are_not_attacks_on_it(text):
+    assert C.attack_sentence(text) is None
