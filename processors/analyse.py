@@ -112,6 +112,8 @@ _STREET_BEFORE = lexicon(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|S
                          r"Walk|Centre|Precinct|Estate)\s*,\s*$")
 _STREET_TOWN = lexicon(r"\b(?:Road|Street|Lane|Avenue|Way|Drive|Close|Parade|Square|Crescent|Terrace|Row|Walk)"
                        r"\s*,\s*([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
+_PLACE_LEADERS_WORDS = frozenset("North South East West Upper Lower Great Little Old New Central Greater Mid The "
+                                  "Village Town Suburb District Hamlet Road Street Lane Avenue Way Drive".split())
 _NOT_TOWN = frozenset({"police", "officers", "detectives", "the", "and", "but", "which", "where", "while", "at",
                        "in", "on", "near", "who", "he", "she", "they", "it", "a", "an", "all"})
 _AFTERMATH = lexicon(r"\b(?:found|abandoned|dumped|recovered|burnt|burned|torched|alight|on\s+fire|discovered|"
@@ -576,7 +578,8 @@ class Analyser:
             place = Place(place.name, "GB", place.lat, place.lon, place.population, near.force, place.area)
         return place
 
-    def _listed_scenes(self, s: _Sentence, ctx: PlaceContext) -> list[tuple[Place | None, str]]:
+    def _listed_scenes(self, s: _Sentence, ctx: PlaceContext,
+                       story: list[_Sentence] = ()) -> list[tuple[Place | None, str]]:  # type: ignore[assignment]
         """Every scene a sentence lists: gazetteer places introduced as scenes, and towns named
         after a street ("Main Street, Tempo") even when the gazetteer does not know them."""
         out: list[tuple[Place | None, str]] = []
@@ -607,6 +610,9 @@ class Analyser:
             name = t.group(1)
             if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
                 continue
+            if _RESIDENT.search(s.text[max(0, t.start() - 40):t.start() + 1 + len(t.group(0).split(",")[0])]) or \
+                    _a_persons_name(name, story):
+                continue  # "Adams, of Mill Lane, Smith and Doran": an address, then people
             seen.add(name.lower())
             out.append((None, name))
         # "Northwood, Stoke-on-Trent": a district and its city are one scene
@@ -622,7 +628,7 @@ class Analyser:
         current: _Incident | None = None
         for s in sentences:
             if current is not None and (s.attack or _LIST_LEAD.match(s.text) or found(_STRUCK, s.text, s.bits)):
-                scenes = self._listed_scenes(s, ctx)
+                scenes = self._listed_scenes(s, ctx, sentences)
                 if len(scenes) >= 2:
                     # a round-up: "at Mill Road, Ardglass, Main Street, Tempo and in Portadown"
                     if not s.attack:
@@ -736,7 +742,7 @@ class Analyser:
                     if place is not None:
                         g.place, g.key, g.scene = place, place.name.lower(), head
                         continue
-                    town = _unknown_town(sentences[max(0, start - 2):stop], start)
+                    town = _unknown_town(sentences[max(0, start - 2):stop], start, sentences)
                     if town is not None:
                         g.town, g.key = town, town.lower()
         for n, g in enumerate(groups):
@@ -1017,16 +1023,31 @@ _UNKNOWN_TOWN = lexicon(r"\b(?:(?:Road|Street|Lane|Avenue|Way|Drive|Parade|Squar
                         r"(?:village|hamlet|town|suburb|district)\s+of\s+)([A-Z][a-z]+(?:[- ][A-Z][a-z]+)?)\b")
 
 
-def _unknown_town(sentences: list[_Sentence], start: int) -> str | None:
-    """The scene's settlement when the gazetteer does not know it, nearest the attack first."""
+def _unknown_town(sentences: list[_Sentence], start: int, story: list[_Sentence]) -> str | None:
+    """The scene's settlement when the gazetteer does not know it, nearest the attack first: not a name the
+    story gives a person ("Charlie Smith, 31"; "of Mill Lane, Smith and Doran struck")."""
     for x in sorted(sentences, key=lambda x: abs(x.index - start)):
         if x.past:
             continue
         for m in matches(_UNKNOWN_TOWN, x.text, x.bits):
             name = m.group(1)
-            if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]):
+            if name.lower() not in _NOT_TOWN and not _RESIDENT.search(x.text[max(0, m.start() - 40):m.start()]) \
+                    and not _a_persons_name(name, story):
                 return name
     return None
+
+
+def _a_persons_name(name: str, story: list[_Sentence]) -> bool:
+    """The story names a person so: a first name before it ("Charlie Smith"), or an age after it ("Smith, 31")."""
+    person = re.compile(rf"\b(?:[A-Z][a-z]+\s+{re.escape(name)}\b(?!\s+(?:Road|Street|Lane|Avenue|Way|Drive))|"
+                        rf"{re.escape(name)},\s+(?:aged\s+)?\d{{1,2}}\b)")
+    for x in story:
+        for m in person.finditer(x.text):
+            first = m.group(0).split()[0]
+            if not m.group(0).startswith(name) and (first in _PLACE_LEADERS_WORDS or first.lower() in _NOT_TOWN):
+                continue  # "North Smith", "In Smith": not a first name
+            return True
+    return False
 
 
 def _candidate_features(m: IncidentMention, article: Article, sentences: list[_Sentence], ctx: PlaceContext,

@@ -496,3 +496,19 @@ def test_web_addresses_are_not_read_as_prose():
     lines = clean_lines("The report is at https://news.example/story/firm-plots-raid-on-rival-123 for readers.\n"
                         "www.example.org/atm-blown-up\nThe firm said talks continue.")
     assert lines == ["The report is at  for readers.", "The firm said talks continue."]
+
+
+def test_a_name_the_story_gives_a_person_is_not_an_unknown_town():
+    """"Evans, of Mill Lane, Harper and Doyle struck ...": after an address, Harper is a defendant the story
+    names as "Danny Harper, 29", not a village the gazetteer lacks."""
+    from types import SimpleNamespace as S
+
+    from cashwatch.processors.analyse import _a_persons_name
+
+    story = [S(text="Evans, of Mill Lane, Harper and Doyle struck at shops across the county."),
+             S(text="Danny Harper, 29, was jailed for eight years."),
+             S(text="A shop on Main Street, Tempo was hit first, then one in North Selby.")]
+    assert _a_persons_name("Harper", story)
+    assert _a_persons_name("Doyle", [S(text="Doyle, 31, admitted the charge.")])
+    assert not _a_persons_name("Tempo", story)  # after a street: the place
+    assert not _a_persons_name("Selby", story)  # after a compass word: still a place
