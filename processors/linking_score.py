@@ -27,7 +27,8 @@ date (exact on one side)  compared with when the other side was first reported: 
 date (neither exact)      first-reported dates within 7 days +1, 60 days 0, beyond -3 (court: 0)
 same hearing              a court report published within 3 days of a court report of the
                           incident +2 (several outlets at one sentencing)
-store / street            only when the towns agree or one is unknown: same +2, different shops -4
+store / street            only when the towns agree or one is unknown: same +2 (a shop or bank in a city
+                          +1: a chain has many branches there), different shops -4
                           (two robberies in one town on one day at different shops), different
                           streets -2 (reports name the street of the shop, of the stolen digger,
                           of the burnt-out car); a street is only compared with streets, a shop or
@@ -285,7 +286,8 @@ def score(m: MentionEvidence, inc: IncidentEvidence, signatures: Iterable[Sequen
     if towns_agree and m.store and inc.stores:
         verdicts = {same_store(m.store, s) for s in inc.stores} - {None}
         if True in verdicts:
-            points += 2.0
+            # a chain has many branches in a city: the same bank or shop there says less than a street
+            points += 1.0 if (STREET not in m.store and m.town and is_city(m.town, m.country or inc.country)) else 2.0
         elif False in verdicts:
             # two shops: two robberies; two streets may be one attack told from where the machine
             # stood and from where the digger was taken or the car found: a smaller doubt

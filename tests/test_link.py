@@ -618,3 +618,18 @@ def test_the_order_reports_arrive_in_gives_one_incident(order):
     created = [e for _, events in results for e in events if e.event == "created"]
     merged = [e for _, events in results for e in events if e.event == "merged"]
     assert len(created) - len(merged) == 1  # every extra incident created was merged away
+
+
+@pytest.mark.parametrize("town, force, same", [
+    pytest.param("Glasgow", "police-scotland", False, id="a-chain-has-many-branches-in-a-city"),
+    pytest.param("Dunloy", "psni", True, id="one-branch-in-a-village"),
+])
+def test_undated_reports_at_the_same_bank_join_in_a_village_but_not_in_a_city(town, force, same):
+    """Two undated guard robberies outside 'the Royal Bank of Scotland': in a village that is one branch,
+    in a city one of many, so the bank's name alone does not make them one attack there."""
+    a = article("t1", None, mention(itype="cit_robbery", town=town, force=force, store="Royal Bank of Scotland"),
+                source="one.example")
+    b = article("t2", None, mention(itype="cit_robbery", town=town, force=force, store="the Royal Bank of Scotland"),
+                source="two.example")
+    (i1, i2), _ = run(Linker(), [a, b])
+    assert (i1 == i2) is same
