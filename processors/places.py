@@ -115,8 +115,8 @@ _PLACE_LEADERS = frozenset("North South East West Central Greater Upper Lower Ol
                            "Police Officers Detectives Residents Shoppers Thieves Raiders Burglars".split())
 # words that make a new place of a town's name ("South Woodford"), or name a part of a city ("North Leeds")
 _DIRECTIONS = frozenset("North South East West Upper Lower Old New Little Great".split())
-_CITY_PARTS = 100_000
-_DISTRICT_NAMESAKE = 20_000  # a namesake this small, far away in a force the article never points to, is not the scene  # a place this big has parts named by direction; a smaller one's namesake is another place
+_CITY_PARTS = 100_000  # a place this big has parts named by direction; a smaller one's namesake is another place
+_DISTRICT_NAMESAKE = 20_000  # a namesake this small, far away in a force the article never points to, is not the scene
 _PREV_CAP = re.compile(r"(?:^|[^\w.!?:;\"“”'’(\n-] ?)([A-Z][a-z]+) $")
 _STREET_WORDS = frozenset("street road lane avenue way drive close court crescent terrace gardens grove row walk "
                           "place square parade".split())
@@ -399,10 +399,10 @@ class Gazetteer:
             prev = _PREV_CAP.search(text[max(0, start - 24):start])
             if prev and prev.group(1) not in _PLACE_LEADERS and prev.group(1).lower() not in self._name_words:
                 return False  # the end of a longer name: "Hempstead Valley", not Valley on Anglesey
-            if prev and prev.group(1) in _DIRECTIONS and self._places.has_big_gb(key, _CITY_PARTS):
-                pass  # "west Belfast", "North Leeds": a part of a city
-            elif prev and prev.group(1) in _DIRECTIONS:
-                return False  # "South Woodford" (a London district the gazetteer lacks), not Woodford in Northamptonshire
+            if prev and prev.group(1) in _DIRECTIONS and not self._places.has_big_gb(key, _CITY_PARTS):
+                # "South Woodford" (a London district the gazetteer lacks), not Woodford in Northamptonshire;
+                # before a city the word names a part of it ("North Leeds")
+                return False
         nxt = _NEXT_CAP.match(after)
         if ntokens == 1 and nxt and nxt.group(1) not in _PLACE_FOLLOWERS:
             # "Gary Freeguard", "Martin Yale": a first name before a surname, not a town
@@ -487,23 +487,19 @@ class Gazetteer:
         if run in _SITE_REGIONS:
             return None  # a nation or region of several forces ("walesonline"), not a place of that name
         least = _URL_JOINED_POPULATION if name.end(1) == len(label) else 0  # a bare name: a real town, not a word
+        hit = self._url_lookup.get(run)  # (areas by their names run together, as a URL holds them)
+        if hit is not None and hit[0] == "area":
+            return self._areas[hit[1]][0]  # (an area without a force: not a village of that name)
         if self._site_places is None:
-            self._site_places = {re.sub(r"[^a-z]", "", k): k for k in self._places.keys()
-                                 if len(re.sub(r"[^a-z]", "", k)) >= 4}
-        for key, table in ((run, self._areas), (self._site_places.get(run), None)):
-            if key is None:
-                continue
-            if table is not None:
-                found = [a for k, a in table.items() if k.replace(" ", "") == key]
-                if found:
-                    return found[0][0]  # (an area without a force, "walesonline": not the village of Wales)
-                continue
-            if least and (key in _STOP or len(run) < 5):
-                continue
-            uk = [p for p in self._places[key] if p.country == "GB" and p.force and p.population >= least]
-            if len({p.force for p in uk}) == 1 or (uk and uk[0].population >= 10 * max(
-                    [p.population for p in uk[1:]], default=0)):
-                return uk[0].force  # (several places of that name: the site is the one far bigger than the rest)
+            runs = ((re.sub(r"[^a-z]", "", k), k) for k in self._places.keys())
+            self._site_places = {joined: k for joined, k in runs if len(joined) >= 4}
+        key = self._site_places.get(run)
+        if key is None or (least and (key in _STOP or len(run) < 5)):
+            return None
+        uk = [p for p in self._places[key] if p.country == "GB" and p.force and p.population >= least]
+        if len({p.force for p in uk}) == 1 or (uk and uk[0].population >= 10 * max(
+                [p.population for p in uk[1:]], default=0)):
+            return uk[0].force  # (several places of that name: the site is the one far bigger than the rest)
         return None
 
     @lru_cache(maxsize=1024)  # feeds repeat their hosts; one gazetteer lives for the whole process
