@@ -578,10 +578,10 @@ class Analyser:
             place = Place(place.name, "GB", place.lat, place.lon, place.population, near.force, place.area)
         return place
 
-    def _listed_scenes(self, s: _Sentence, ctx: PlaceContext,
-                       story: list[_Sentence] = ()) -> list[tuple[Place | None, str]]:  # type: ignore[assignment]
+    def _listed_scenes(self, s: _Sentence, ctx: PlaceContext, story: list[_Sentence]) -> list[tuple[Place | None, str]]:
         """Every scene a sentence lists: gazetteer places introduced as scenes, and towns named
-        after a street ("Main Street, Tempo") even when the gazetteer does not know them."""
+        after a street ("Main Street, Tempo") even when the gazetteer does not know them, unless the street is
+        someone's address or the name one ``story`` gives a person."""
         out: list[tuple[Place | None, str]] = []
         seen: set[str] = set()
         known = {m.start: m for m in s.mentions if m.kind == "place"}
@@ -610,8 +610,7 @@ class Analyser:
             name = t.group(1)
             if name.lower() in seen or t.start(1) in known or name.lower() in _NOT_TOWN:
                 continue
-            if _RESIDENT.search(s.text[max(0, t.start() - 40):t.start() + 1 + len(t.group(0).split(",")[0])]) or \
-                    _a_persons_name(name, story):
+            if _RESIDENT.search(s.text[max(0, t.start() - 40):t.start()]) or _a_persons_name(name, story):
                 continue  # "Adams, of Mill Lane, Smith and Doran": an address, then people
             seen.add(name.lower())
             out.append((None, name))

@@ -286,8 +286,8 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
     has_atm = found(ATM, low, bits)
     if not has_atm and not found(CIT, low, bits):
         return None
-    cit_victim = (found(CIT_STRONG, low, bits) or (has_atm and found(BEING_FILLED, low, bits))) and \
-        found(CIT_ROBBERY, low, bits)
+    filled = has_atm and found(BEING_FILLED, low, bits)  # the machine being filled: its crew is there
+    cit_victim = (filled or found(CIT_STRONG, low, bits)) and found(CIT_ROBBERY, low, bits)
     if not cit_victim and not found(ATTACK, low, bits):
         return None  # (a cash-in-transit robbery has its own words: "the guard's cash box was taken")
     if has_atm and not (cit_victim and _cit_over_atm(low, bits)):
@@ -305,7 +305,6 @@ def attack_sentence(sentence: str, bits: int | None = None) -> AttackSentence | 
             return None
         if _near_miss(low, bits, ("business",)) and not found(ATTACK_STRONG, low, bits):
             return None  # "bidders have approached G4S", "took over its running": company news
-        filled = has_atm and found(BEING_FILLED, low, bits)
         if miss == "till" and not (filled or found(CIT_CREW, low, bits)):
             return None  # a bus fare box or a shop till, not a cash-in-transit delivery
         if not (filled or found(CIT_STRONG, low, bits)):
