@@ -107,6 +107,9 @@ class Scene(Record):
     lat: float | None = None
     lon: float | None = None
     date: dt.date | None = None
+    # when ``date`` is unknown but a day and month without a year are ("on August 16" in an undated
+    # report): "--MM-DD" (ISO 8601). Not a day, but it tells two attacks apart.
+    month_day: str | None = Field(None, pattern=r"^--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
     store: str | None = None  # a shop, bank or street named at the scene, used for linking
 
 

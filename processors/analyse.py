@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from cashwatch.models import Analysis, Article, IncidentMention
 from cashwatch.places_table import region_of
 from cashwatch.processors import classify as C
-from cashwatch.processors.dates import DateHit, find_dates
+from cashwatch.processors.dates import MONTHS, DateHit, find_dates
 from cashwatch.processors import features as F
 from cashwatch.processors.model import Models, default_models
 from cashwatch.processors.lexicon import found, gate, lexicon, matches, word_bits, word_char
@@ -81,6 +81,9 @@ _ANAPHOR = lexicon(r"\b(?:the|this|that)\s+(?:\w+\s+)?(?:raid|attack|theft|robbe
                    r"reported\s+to\s+police)\b")
 _POLICE_REF = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                       r"(?<![\d/])(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)\b", re.I)
+# the same with the month in words: "quoting incident number 1089 of 20 September 2017"
+_POLICE_REF_WORDS = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
+                            r"\d\s+of\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<mon>[a-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
 _SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
@@ -832,7 +835,7 @@ class Analyser:
                     continue
                 towns.add(name)
                 spots.append((place.lat, place.lon))
-                day = _pick_near(s.dates(days.anchor), m.start, m.end)
+                day, month_day = _pick_near(s.dates(days.anchor), m.start, m.end)
                 if day is not None and days.anchor is not None and day > days.anchor + timedelta(days=1):
                     day = None  # a hearing's date, not the attack's
                 # a round-up whose news is the series lists each attack with its place and day: those are news too
@@ -840,7 +843,7 @@ class Analyser:
                 mention = IncidentMention(type=itype, attempted=C.is_attempted(s.text, s.bits),  # type: ignore[arg-type]
                                           town=place.name, force=place.force, region=region_of(place.force),
                                           country=place.country, lat=place.lat, lon=place.lon, date=day,
-                                          mo=_mo_tags([s]), evidence=s.text[:500], confidence=0.5, role=role)  # type: ignore[arg-type]
+                                          month_day=month_day, mo=_mo_tags([s]), evidence=s.text[:500], confidence=0.5, role=role)  # type: ignore[arg-type]
                 x = _candidate_features(mention, article, sentences, ctx, kind, index=len(known) + len(out),
                                         groups=len(known) + len(out) + 1, own=[s], method=[s], single=False)
                 x["series"] = 1.0
@@ -904,6 +907,7 @@ class Analyser:
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempted = C.is_attempted(" ".join([text] + [s.text for s in following]), _bits(g.sentences + following))
         day, dated_old = self._date(g, sentences, article, kind, days)
+        month_day = None if day is not None else _month_day(g, sentences, kind, days.anchor)
         past = any(s.past for s in g.sentences if not s.is_title) and not any(
             s.fresh and not s.past for s in g.sentences)
         # the article's first attack is its news; later ones may be context
@@ -913,7 +917,7 @@ class Analyser:
         store = _store(g, town)
         return IncidentMention(type=itype, attempted=attempted, town=town, force=force,  # type: ignore[arg-type]
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
-                               mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
+                               month_day=month_day, mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
                                role=role, store=store)  # type: ignore[arg-type]
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
@@ -1148,6 +1152,22 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
     return tuple(total)
 
 
+def _month_day(g: _Incident, sentences: list[_Sentence], kind: str, published: date | None) -> str | None:
+    """``"--MM-DD"``: the day and month an undated report gives an attack without a year ("early on
+    August 16"), looked for where :meth:`Analyser._date` looks for a day (its own sentences, then the
+    neighbours that are not about the case); None when it names none."""
+    own = g.sentences + g.support
+    idx = {s.index for s in own}
+    around = {o.index + d for o in own for d in (-2, -1, 1, 2)}
+    near = [s for s in sentences if s.index in around and s.index not in idx and not s.attack and not s.stage]
+    for group in (own, near if kind != "court" else ()):
+        for s in sorted(group, key=lambda x: (not x.when, x.index)):
+            for hit in s.dates(published):
+                if hit.month_day is not None and hit.kind != "stamp":
+                    return "--%02d-%02d" % hit.month_day
+    return None
+
+
 def _dateline(sentences: list[_Sentence]) -> date | None:
     """The latest full date with its year near the top (a byline or caption date, else the last day the
     story's opening names: a report comes after the days it tells of): stands in for publication."""
@@ -1161,14 +1181,19 @@ def _dateline(sentences: list[_Sentence]) -> date | None:
 def _reference_anchor(sentences: list[_Sentence]) -> date | None:
     """The date of a police incident reference in the text, if any (stands in for publication)."""
     for s in sentences:
-        if "/" not in s.text:
-            continue
-        m = _POLICE_REF.search(s.text)
+        m = _POLICE_REF.search(s.text) if "/" in s.text else None
         if m:
             y = int(m.group("y"))
             y = y + 2000 if y < 100 else y
             try:
                 return date(y, int(m.group("m")), int(m.group("d")))
+            except ValueError:
+                continue
+        m = _POLICE_REF_WORDS.search(s.text) if " of " in s.text else None
+        month = MONTHS.get(m.group("mon").lower()) if m else None
+        if m and month:
+            try:
+                return date(int(m.group("y")), month, int(m.group("d")))
             except ValueError:
                 continue
     return None
@@ -1199,19 +1224,21 @@ def _in_named_year(day: date, hits: tuple[DateHit, ...], sentences: list[_Senten
     return day
 
 
-def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> date | None:
+def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> tuple[date | None, str | None]:
     """The day that goes with the place at ``start:end`` of a sentence listing several attacks ("between
     August 1 and May 2 ... including at a bank in X on June 5"): the date nearest it, one just after it
-    first ("in X on June 5"), then as :func:`_pick`. None when the nearest date names no fixed day."""
+    first ("in X on June 5"), then as :func:`_pick`. None when the nearest date names no fixed day; then
+    its day and month ``"--MM-DD"`` if it names them without a year."""
     hits = tuple(h for h in hits if h.kind != "stamp")
     if len(hits) <= 1:
-        return _pick(hits)
+        day = _pick(hits)
+        return day, None if day is not None or not hits or hits[0].month_day is None else "--%02d-%02d" % hits[0].month_day
 
     def gap(h: DateHit) -> int:
         return h.start - end if h.start >= end else (start - h.end) + 20  # (a date before the place: a bit further)
 
     nearest = min(hits, key=gap)
-    return nearest.day
+    return nearest.day, None if nearest.month_day is None else "--%02d-%02d" % nearest.month_day
 
 
 def _pick(hits: tuple[DateHit, ...]) -> date | None:

@@ -11,7 +11,9 @@ would put it in the future), "today" / "this morning" / "earlier today" / "in th
 "yesterday" / "last night", weekdays ("on Tuesday", "early hours of Sunday", "last Friday":
 the latest such day on or before publication) and ranges ("between Sunday and Monday", "overnight
 on Saturday into Sunday": the later day, when ATM attacks happen). Vague spans ("last week",
-"earlier this year") fix nothing and are not listed.
+"earlier this year") fix nothing and are not listed. A day and month without a year that nothing
+fixes (no published date) keep their calendar day (``DateHit.month_day``): "on August 16" and "on
+November 23" are still two different attacks.
 """
 from __future__ import annotations
 
@@ -65,6 +67,9 @@ class DateHit:
     kind: str  # numeric | dmy | mdy | range | overnight | today | yesterday | weekday | stamp (a page's own date)
     day: date | None  # None: a day was named but the published date cannot fix it
     year_inferred: bool = False  # a day and month without a year: the year came from publication
+    # (month, day) of a day and month named without a year that nothing fixes ("on August 16" in an
+    # undated report): not a day, but it still tells two attacks apart
+    month_day: tuple[int, int] | None = None
 
 
 def _safe(y: int, m: int, d: int) -> date | None:
@@ -124,14 +129,23 @@ def find_dates(text: str, published: date | None, bits: int | None = None) -> li
                 continue
             taken.append((s, e))
             inferred = kind in ("dmy", "mdy") and not (m.groupdict().get("year") or m.groupdict().get("year2"))
-            hits.append(DateHit(s, e, kind, day or None, inferred))
+            hits.append(DateHit(s, e, kind, day or None, inferred,
+                                _month_day(m) if inferred and day is None else None))
     hits.sort(key=lambda h: h.start)
     # "Published: 11:08, 20 May 2019", "Date published: 14 April 2009": when the page was published, not an
     # event of the story (a stand-in for publication, never an attack's day)
     if digit and ("publish" in low or "updated" in low or "posted" in low or "modified" in low):
-        hits = [DateHit(h.start, h.end, "stamp", h.day, h.year_inferred)
+        hits = [DateHit(h.start, h.end, "stamp", h.day, h.year_inferred, h.month_day)
                 if h.kind in _DIGIT_KINDS and _STAMP.search(text, max(0, h.start - 40), h.start) else h for h in hits]
     return hits
+
+
+def _month_day(m: re.Match) -> tuple[int, int] | None:
+    """(month, day) of a ``dmy`` or ``mdy`` match (one :func:`_resolve` accepted as a date)."""
+    g = m.groupdict()
+    month = MONTHS.get((g.get("mon") or g.get("mon2") or "").lower().rstrip("."))
+    day = int(g.get("day") or g.get("day2") or 0)
+    return (month, day) if month is not None and _safe(2000, month, day) else None
 
 
 def _resolve(kind: str, m: re.Match, published: date | None, text: str, orig: str):

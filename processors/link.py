@@ -80,7 +80,7 @@ from cashwatch.models import (
 )
 from cashwatch.places_table import region_of
 from cashwatch.processors.linking_score import (
-    FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, features, normalise_store, normalise_town, score,
+    FAMILY, FAMILY_TYPES, IncidentEvidence, MentionEvidence, day_of_year, features, normalise_store, normalise_town, score,
 )
 from cashwatch.processors.model import LinearModel, default_models
 
@@ -167,7 +167,7 @@ def incident_id_for(article_id: str, index: int) -> str:
 
 _STAGE_RANK = {s: i for i, s in enumerate(STAGES)}
 _CONSENSUS_FIELDS = ("type", "attempted", "town", "force", "region", "country", "lat", "lon", "date",
-                     "store", "stage")
+                     "month_day", "store", "stage")
 
 
 def _ordinal(day: dt.date | None) -> int | None:
@@ -311,7 +311,8 @@ class Linker:
         as_report = MentionEvidence(
             article_id="", index=0, role="primary", kind="incident", type=ev.type, force=ev.force,
             country=ev.country, town=next(iter(sorted(ev.towns)), None), lat=ev.lat, lon=ev.lon, date=ev.date,
-            published=ev.seen, store=ev.stores[0] if ev.stores else None, mo=ev.mo, signature=None)
+            published=ev.seen, store=ev.stores[0] if ev.stores else None, mo=ev.mo, signature=None,
+            month_day=ev.month_day)
         if ev.date is not None and sa.ev.date is not None and abs(ev.date - sa.ev.date) > 1:
             return False
         x = features(as_report, sa.ev)
@@ -369,7 +370,7 @@ class Linker:
             article_id=r.article_id, index=r.mention, role="primary", kind=r.kind, type=r.type or inc.type,
             force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
             date=_ordinal(r.date), published=_ordinal(r.published), store=normalise_store(r.store),
-            mo=frozenset(inc.mo), signature=r.text_signature)
+            mo=frozenset(inc.mo), signature=r.text_signature, month_day=day_of_year(_ordinal(r.date), r.month_day))
             for r in inc.reports if r.role == "primary" and (r.town or r.store)]
 
     def _dates_settled(self, m: MentionEvidence, a: str, b: str) -> bool:
@@ -516,7 +517,8 @@ class Linker:
             article_id=analysis.article_id, index=i, role=m.role, kind=analysis.kind, type=m.type,
             force=m.force, country=m.country, town=normalise_town(m.town), lat=m.lat, lon=m.lon,
             date=_ordinal(m.date), published=_ordinal(analysis.published), store=normalise_store(m.store),
-            mo=frozenset(m.mo), signature=analysis.text_signature)
+            mo=frozenset(m.mo), signature=analysis.text_signature,
+            month_day=day_of_year(_ordinal(m.date), m.month_day))
 
     def _assign(self, evidence: list[MentionEvidence],
                 merges: list[tuple[str, str]] | None = None) -> tuple[dict[int, str], dict[int, str]]:
@@ -661,7 +663,7 @@ class Linker:
             article_id=analysis.article_id, url=analysis.url, source=analysis.source, title=analysis.title,
             published=analysis.published, kind=analysis.kind, role=m.role, mention=i, type=m.type,
             attempted=m.attempted, town=m.town, force=m.force, country=m.country, lat=m.lat, lon=m.lon,
-            date=m.date, store=m.store, stage=analysis.stage, text_signature=analysis.text_signature)
+            date=m.date, month_day=m.month_day, store=m.store, stage=analysis.stage, text_signature=analysis.text_signature)
         st = self._states.get(iid)
         if st is None:
             base = Incident(incident_id=iid, type=m.type, region=m.region or region_of(m.force),
@@ -826,6 +828,9 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
     stages = [base.stage, *(r.stage or ("arrest" if r.kind == "court" else "reported") for r in reports)]
     attempted = fixed.get("attempted", _vote([r.attempted for r in votes]))
     date = fixed.get("date") or _vote([r.date for r in votes])
+    date = base.date if date is None else date
+    # a day and month without a year only stand in while no report gives the date
+    month_day = None if date is not None else _vote([r.month_day for r in votes]) or base.month_day
     return base.model_copy(update={
         "type": itype,
         "attempted": base.attempted if attempted is None else attempted,
@@ -835,7 +840,8 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
         "country": _vote([r.country for r in votes]) or base.country,
         "lat": lat,
         "lon": lon,
-        "date": base.date if date is None else date,
+        "date": date,
+        "month_day": month_day,
         "store": _vote([r.store for r in votes], key=normalise_store) or base.store,
         "stage": max(stages, key=_STAGE_RANK.__getitem__),
         "reports": reports,
@@ -858,5 +864,6 @@ def _incident_evidence(inc: Incident) -> IncidentEvidence:
         towns=frozenset(t for t in towns if t), lat=inc.lat, lon=inc.lon, date=_ordinal(inc.date),
         seen=min(seen).toordinal() if seen else None, stores=tuple(s for s in stores if s),
         mo=frozenset(inc.mo), n_primary=len(primary), articles=articles,
+        month_day=day_of_year(_ordinal(inc.date), inc.month_day),
         courts=tuple(sorted({r.published.toordinal() for r in votes
                              if r.kind == "court" and r.published is not None})))

@@ -25,6 +25,8 @@ date (exact on one side)  compared with when the other side was first reported: 
                           reported more than 2 days *before* the
                           attack: never. A court report is only required not to predate the attack.
 date (neither exact)      first-reported dates within 7 days +1, 60 days 0, beyond -3 (court: 0)
+day and month only       an undated report's "on August 16" (no year): more than three days of the
+                          calendar from the other side's day and month (exact or not): never
 same hearing              a court report published within 3 days of a court report of the
                           incident +2 (several outlets at one sentencing)
 store / street            only when the towns agree or one is unknown: same +2 (a shop or bank in a city
@@ -50,6 +52,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from cashwatch.processors.linking_text import signature_similarity
 
@@ -131,6 +134,7 @@ class MentionEvidence:
     store: frozenset[str] | None
     mo: frozenset[str]
     signature: Sequence[int] | None
+    month_day: int | None = None  # :func:`day_of_year` of its date, or of a day and month without a year
 
     @property
     def family(self) -> str:
@@ -156,6 +160,8 @@ class IncidentEvidence:
     n_primary: int
     courts: tuple[int, ...] = ()  # publication dates of its court reports
     articles: dict[str, set[int]] = field(default_factory=dict)  # article id -> mention indices
+    month_day: int | None = None  # :func:`day_of_year` of its date, or of its reports' day and month
+
 
     @property
     def family(self) -> str:
@@ -216,8 +222,33 @@ def is_city(town: str, country: str | None) -> bool:
     return ((country or "GB").upper(), town) in big_cities()
 
 
+def day_of_year(ordinal: int | None, month_day: str | None) -> int | None:
+    """The day of the calendar (0-365, a leap year's) of a date (proleptic ordinal) or, failing that, of
+    a ``"--MM-DD"`` day and month without a year; None when neither is known."""
+    if ordinal is not None:
+        day = date.fromordinal(ordinal)
+        month, dom = day.month, day.day
+    elif month_day:
+        month, dom = int(month_day[2:4]), int(month_day[5:7])
+    else:
+        return None
+    return date(2000, month, dom).toordinal() - _YEAR_START
+
+
+_YEAR_START = date(2000, 1, 1).toordinal()
+
+
+def _calendar_apart(a: int, b: int) -> int:
+    """Days between two days of the calendar, round the year's end (31 December and 1 January: 1)."""
+    gap = abs(a - b)
+    return min(gap, 366 - gap)
+
+
 def date_points(m: MentionEvidence, inc: IncidentEvidence) -> float | None:
     court = m.kind == "court"
+    if (m.date is None or inc.date is None) and m.month_day is not None and inc.month_day is not None \
+            and _calendar_apart(m.month_day, inc.month_day) > 3:
+        return None  # "on August 16" and "on November 23", years unknown: two attacks
     if m.date is not None and inc.date is not None:
         return {0: 3.0, 1: 0.0, 2: -2.0, 3: -3.0}.get(abs(m.date - inc.date))
     if m.date is not None:

@@ -512,3 +512,33 @@ def test_a_name_the_story_gives_a_person_is_not_an_unknown_town():
     assert _a_persons_name("Doyle", [S(text="Doyle, 31, admitted the charge.")])
     assert not _a_persons_name("Tempo", story)  # after a street: the place
     assert not _a_persons_name("Selby", story)  # after a compass word: still a place
+
+
+def test_undated_report_keeps_the_day_and_month_it_gives_without_a_year(analyser):
+    # no publication date and no year: the attack has no date, but "the early hours of March 3" still
+    # tells it apart from an attack in the same town in another month
+    a = analyser.analyse(art(
+        "Thieves ripped a cash machine from the front of a Co-op in Yaxley in the early hours of March 3.\n"
+        "A stolen telehandler was left at the scene.", title="Cash machine stolen in village raid",
+        published=None))
+    [inc] = a.incidents
+    assert inc.town == "Yaxley" and inc.date is None and inc.month_day == "--03-03"
+    dated = analyser.analyse(art(
+        "Thieves ripped a cash machine from the front of a Co-op in Yaxley in the early hours of March 3.",
+        title="Cash machine stolen in village raid", published=date(2024, 3, 4)))
+    assert dated.incidents[0].date == date(2024, 3, 3) and dated.incidents[0].month_day is None
+
+
+def test_a_police_reference_with_the_month_in_words_dates_an_undated_report(analyser):
+    # "incident 1203 of 14 June 2022": the log was opened the day of the attack, which "overnight" then means
+    # (far down the story, where no dateline is looked for)
+    a = analyser.analyse(art(
+        "Raiders blew up a cash machine at a Tesco store in Hinckley overnight.\n"
+        "Residents said they heard two loud bangs. The front of the shop was badly damaged.\n"
+        "A cordon was put in place while the building was checked. Nobody was hurt.\n"
+        "The store will stay shut for several days. Staff arrived to find glass across the car park.\n"
+        "Officers are checking cameras in the area. Three men were seen running to a dark car.\n"
+        "Anyone with information should call 101 quoting incident 1203 of 14 June 2022.",
+        title="Cash machine blown up", published=None))
+    [inc] = a.incidents
+    assert inc.town == "Hinckley" and inc.date == date(2022, 6, 14)

@@ -80,3 +80,15 @@ def test_a_pages_own_date_stamp_is_marked_as_such():
     assert [(h.kind, str(h.day)) for h in hits] == [("stamp", "2009-04-14"), ("weekday", "2009-04-11")]
     assert [h.kind for h in find_dates("Updated 3.15pm, 2 June 2021", None)] == ["stamp"]
     assert [h.kind for h in find_dates("The raid on 20 May 2019 was the third.", None)] == ["dmy"]
+
+
+@pytest.mark.parametrize("text, published, month_day", [
+    pytest.param("The shop was hit at 2am on March 3.", None, (3, 3), id="month-day-undated"),
+    pytest.param("Raiders struck on the 21st of October.", None, (10, 21), id="day-of-month-undated"),
+    pytest.param("The shop was hit at 2am on March 3.", date(2024, 3, 5), None, id="dated-year-inferred"),
+    pytest.param("The shop was hit on 3 March 2021.", None, None, id="year-given"),
+])
+def test_a_day_and_month_nothing_fixes_keep_their_calendar_day(text, published, month_day):
+    [hit] = [h for h in find_dates(text, published) if h.kind in ("dmy", "mdy")]
+    assert hit.month_day == month_day
+    assert (hit.day is None) is (published is None and month_day is not None)

@@ -633,3 +633,20 @@ def test_undated_reports_at_the_same_bank_join_in_a_village_but_not_in_a_city(to
                 source="two.example")
     (i1, i2), _ = run(Linker(), [a, b])
     assert (i1 == i2) is same
+
+
+@pytest.mark.parametrize("first, second, same", [
+    pytest.param(dict(month_day="--08-16"), dict(month_day="--11-23"), False, id="both-undated-months-apart"),
+    pytest.param(dict(date=D(2016, 2, 15)), dict(month_day="--11-08"), False, id="dated-then-undated-months-apart"),
+    pytest.param(dict(month_day="--11-08"), dict(date=D(2016, 2, 15)), False, id="undated-then-dated-months-apart"),
+    pytest.param(dict(month_day="--12-31"), dict(month_day="--01-01"), True, id="across-new-year"),
+    pytest.param(dict(month_day="--08-16"), dict(), True, id="one-gives-no-day"),
+    pytest.param(dict(date=D(2023, 8, 16)), dict(month_day="--08-17"), True, id="day-after-overnight"),
+])
+def test_undated_reports_of_one_town_are_told_apart_by_day_and_month(first, second, same):
+    # two reports with no publication date, one village, one type: a day and month without a year
+    # ("on August 16") months apart from the other report's are two attacks (the village was hit twice)
+    a = article("r1", None, IncidentMention(type="atm_theft", town="Alton", force="hampshire", **first))
+    b = article("r2", None, IncidentMention(type="atm_theft", town="Alton", force="hampshire", **second))
+    (i1, i2), _ = run(Linker(), [a, b])
+    assert (i1 == i2) is same

@@ -14,13 +14,14 @@ from cashwatch.places_table import FORCES
 
 
 def _mention_evidence(r: Report, inc: Incident):
-    from cashwatch.processors.linking_score import MentionEvidence, normalise_store, normalise_town
+    from cashwatch.processors.linking_score import MentionEvidence, day_of_year, normalise_store, normalise_town
 
     return MentionEvidence(
         article_id=r.article_id, index=r.mention, role=r.role, kind=r.kind, type=r.type or inc.type,
         force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
         date=r.date.toordinal() if r.date else None, published=r.published.toordinal() if r.published else None,
-        store=normalise_store(r.store), mo=frozenset(inc.mo), signature=r.text_signature)
+        store=normalise_store(r.store), mo=frozenset(inc.mo), signature=r.text_signature,
+        month_day=day_of_year(r.date.toordinal() if r.date else None, r.month_day))
 
 
 def link_reasons(inc: Incident) -> dict[tuple[str, int], dict]:
