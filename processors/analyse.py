@@ -369,7 +369,9 @@ class Analyser:
         forced = kind
         kind, kind_p, kind_why = forced or rule_kind, None, {}
         model = self.models.get("kind")
-        if model is not None and self.use_models and forced is None:
+        if forced is None and not about_a_target(kind_x):
+            kind = "other"  # no cash machine, no cash-in-transit crew, no attack on either: not about them
+        elif model is not None and self.use_models and forced is None:
             kind, kind_p = model.predict(kind_x)
             kind_why = model.explain(kind_x, kind)
         if kind == "court" and stage is None:
@@ -1150,6 +1152,14 @@ def _word_counts(sentences: list[_Sentence], stop: int, runs: dict[tuple[int, in
         for k, n in enumerate(counts):
             total[k] += n
     return tuple(total)
+
+
+def about_a_target(kind_x: dict[str, float]) -> bool:
+    """Whether the article names a cash machine or a cash-in-transit crew or van at all, or has an attack
+    sentence. One that does not (a court report of another crime, a shop robbery) cannot be about an ATM or
+    CIT attack, whatever its court or crime words say: it is ``other``, without the kind model weighing
+    those words."""
+    return bool(kind_x.get("atm_words") or kind_x.get("cit_words") or kind_x.get("attacks"))
 
 
 def _month_day(g: _Incident, sentences: list[_Sentence], kind: str, published: date | None) -> str | None:

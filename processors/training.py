@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from cashwatch.models import Analysis, Article
-from cashwatch.processors.analyse import Analyser
+from cashwatch.processors.analyse import Analyser, about_a_target
 from cashwatch.processors.features import ATM_TYPES, KINDS, split_by_kind
 from cashwatch.processors.model import MODEL_FORMAT, Models
 from cashwatch.processors.pipeline import AnalysisPipeline, analysis_to_result, final_ids
@@ -179,7 +179,8 @@ class Rows:
             label = rec["label"]
             analyses.append(pipeline.analyse(article))
             reading = analyser.read(article)
-            self.kind.append((i, reading.kind_features or _EMPTY_KIND, label["kind"]))
+            if about_a_target(reading.kind_features):  # (the kind model decides only these: the rest are other)
+                self.kind.append((i, reading.kind_features, label["kind"]))
             if label["kind"] in ("incident", "court"):
                 cands = analyser.read(article, kind=label["kind"]).candidates
                 for (m, x), y in zip(cands, mention_labels([m for m, _ in cands], label.get("incidents", []))):
@@ -270,7 +271,6 @@ def link_rows(corpus: Sequence[dict], analyses: Sequence[Analysis]) -> list[tupl
     return rows
 
 
-_EMPTY_KIND: dict[str, float] = {}  # an article naming no target: no features (the analyser calls it other)
 
 
 def _fit(rows: Sequence[tuple[int, dict[str, float], Any]], classes: Sequence, C: float, balanced: bool) -> dict:

@@ -542,3 +542,16 @@ def test_a_police_reference_with_the_month_in_words_dates_an_undated_report(anal
         title="Cash machine blown up", published=None))
     [inc] = a.incidents
     assert inc.town == "Hinckley" and inc.date == date(2022, 6, 14)
+
+
+def test_court_report_naming_no_cash_machine_or_crew_is_other_whatever_its_court_words(analyser):
+    # charged, magistrates, crown court, convicted, jailed: a court report, but of another crime; it names no
+    # cash machine, no cash-in-transit crew or van and no attack on one, so it cannot be about them
+    a = analyser.analyse(art(
+        "Two council officers have been charged with misconduct in public office.\n"
+        "They were arrested in March and charged after an investigation into security checks at a care home, "
+        "police said.\nBoth appeared before magistrates on Monday and were released on bail to appear at the "
+        "crown court.\nProsecutors said records of the checks were falsified, and one of the men admitted "
+        "taking cash for it.\nIf convicted, they could be jailed, the court heard.",
+        title="Two charged over falsified records"))
+    assert a.kind == "other" and a.incidents == [] and a.kind_confidence is None
