@@ -867,6 +867,12 @@ class Analyser:
             scope = story if single \
                 else g.sentences + g.support
             together = _atm_type([x for x in scope if not (x.attack and x.attack.type == "cit_robbery")])  # type: ignore[union-attr]
+            if single:
+                # a method the attack's own sentences name ("a digger was driven into the wall") beats the
+                # rest of the story's method words (a paragraph on how machines are guarded against gas)
+                told = _atm_type([x for x in g.sentences + g.support
+                                  if not (x.attack and x.attack.type == "cit_robbery")], loose=False)  # type: ignore[union-attr]
+                together = told or together
             if together:
                 atm = [together]  # the type lexicons' priority over the whole story, not per sentence
             if not atm:
@@ -1118,11 +1124,12 @@ def _has(runs: list[list[_Sentence]], key: str, rx: re.Pattern) -> bool:
     return False
 
 
-def _atm_type(sentences: list[_Sentence]) -> str | None:
-    """:func:`classify.atm_type` of the sentences' text joined by spaces."""
+def _atm_type(sentences: list[_Sentence], loose: bool = True) -> str | None:
+    """:func:`classify.atm_type` of the sentences' text joined by spaces; with ``loose`` False, only a
+    method named outright (not "the cash machine was stolen", which is said of any attack)."""
     runs = _runs(sentences)
     for name, kind, rx in C.ATM_TYPES:
-        if _has(runs, name, rx):
+        if (loose or name != "theft_generic") and _has(runs, name, rx):
             return kind
     return None
 

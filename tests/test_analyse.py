@@ -555,3 +555,21 @@ def test_court_report_naming_no_cash_machine_or_crew_is_other_whatever_its_court
         "taking cash for it.\nIf convicted, they could be jailed, the court heard.",
         title="Two charged over falsified records"))
     assert a.kind == "other" and a.incidents == [] and a.kind_confidence is None
+
+
+def test_method_told_in_the_attacks_own_sentence_beats_method_words_elsewhere(analyser):
+    # the raid is told as a digger theft; the owner's words about gas attacks describe the machine's
+    # protection, not this attack
+    a = analyser.analyse(art(
+        "Thieves drove a stolen digger into the front of a Spar shop in Yaxley at about 3am on Tuesday and made "
+        "off with its cash machine.\nThe shop was badly damaged and will stay shut while engineers check the "
+        "building.\nThe owner said the machine had been fitted with dye packs and alarms to stop gangs who use "
+        "gas to blow them open.\nPolice are appealing for witnesses.", title="Digger used to steal cash machine"))
+    [inc] = a.incidents
+    assert (inc.type, inc.town) == ("atm_theft", "Yaxley")
+    # with no method in its own sentences, the rest of the story still tells it
+    b = analyser.analyse(art(
+        "A cash machine at a Spar shop in Yaxley was targeted at about 3am on Tuesday.\n"
+        "Officers found gas canisters at the scene and the front of the shop was blown out.",
+        title="Cash machine targeted"))
+    assert [i.type for i in b.incidents] == ["atm_explosive"]
