@@ -774,7 +774,8 @@ class Analyser:
                 known: list[IncidentMention], days: "_Days") -> list[tuple[IncidentMention, dict[str, float]]]:
         """The other attacks of a series: every settlement a sentence about attacks introduces as where
         one happened ("thefts at stores in A, B and C", "on 2 May they struck in D", a list of addresses
-        with their towns), that no candidate above is already placed at.
+        with their towns), that no candidate above is already placed at. In a court report, a sentence that
+        only refers back to the case's attack ("at a cafe in X when the robbery took place") tells no other.
 
         A court report's case is its whole series, so each becomes a primary incident, as does each line of
         a round-up's list of attacks with its place and day; a news report naming other attacks in passing
@@ -794,7 +795,10 @@ class Analyser:
             default = (_atm_type(attacks) or _unsaid_method(sentences)) if attacks else None
         seen_attack = False
         for s in sentences:
-            about_attacks = s.attack is not None or found(_EVENT_WORD, s.low, s.bits) or found(_STRUCK, s.text, s.bits)
+            about_attacks = s.attack is not None or (found(_EVENT_WORD, s.low, s.bits) and not (
+                # "... in Birmingham when the robbery took place": the attack told already, not another
+                kind == "court" and known and found(_ANAPHOR, s.low, s.bits) and not found(_NEW_EVENT, s.low, s.bits))) or \
+                found(_STRUCK, s.text, s.bits)
             # a line of a list of addresses after the story's first attack ("Post Office, High Street, Sandy (1/2/17)")
             listed_line = seen_attack and len(s.text) < 160 and bool(_ADDRESS_LINE.search(s.text))
             seen_attack = seen_attack or s.attack is not None

@@ -573,3 +573,15 @@ def test_method_told_in_the_attacks_own_sentence_beats_method_words_elsewhere(an
         "Officers found gas canisters at the scene and the front of the shop was blown out.",
         title="Cash machine targeted"))
     assert [i.type for i in b.incidents] == ["atm_explosive"]
+
+
+def test_court_report_naming_a_place_beside_the_attack_it_already_told_lists_no_other_attack(analyser):
+    # "when the robbery took place" is the case's own robbery: the defendant's alibi town is not a second scene
+    a = analyser.analyse(art(
+        "A man has been found guilty of robbing a cash-in-transit guard outside a bank in Hinckley.\n"
+        "The guard was threatened with a knife and a cash box holding £20,000 was taken, the jury at Leicester "
+        "Crown Court heard.\nMarsh told police he had been at his sister's cafe in Nuneaton and had then gone for "
+        "a run when the robbery took place.\nHe will be sentenced next month.",
+        title="Man guilty of security van robbery"))
+    assert a.kind == "court"
+    assert [(i.type, i.town) for i in a.incidents] == [("cit_robbery", "Hinckley")]
