@@ -52,7 +52,10 @@ _BOILERPLATE = re.compile(
     r"More\s+(?:on\s+this\s+story|stories|from)\b|Most\s+(?:read|popular)\b|Also\s+read\b|See\s+also\b|"
     r"Sign\s+up\b|Subscribe\b|Follow\s+us\b|Share\s+(?:this|on)\b|Have\s+your\s+say\b|Advertisement\b|"
     r"(?:Image|Picture|Photo|Photograph)(?:\s+caption)?\s*[:|]|Image\s+source|Media\s+caption|Copyright\b|"
-    r"Click\s+(?:here|to\s+play)\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b)", re.I)
+    r"Click\s+(?:here|to\s+play|for\s+more)\b|Watch\s*:|WATCH\s*:|Video\s*:|Listen\s*:|Top\s+stories\b|You\s+may\s+also\s+like\b|"
+    # the heads of a list of other stories' headlines, or of readers' comments
+    r"Related\b|Most\s+(?:viewed|shared|commented)\b|Latest\s+(?:news|stories|headlines)\b|Trending\b|Recommended\b|"
+    r"More\s+like\s+this\b|In\s+other\s+news\b|Don'?t\s+miss\b|Editor'?s\s+picks?\b|Comments\s*(?::|\(|$|are\s+closed))", re.I)
 # where a sentence ends: its closing punctuation (and quote), the whitespace after it (group 1, dropped between
 # the sentences) and then a capital, digit or opening quote. (The punctuation first: the regex engine skips
 # straight to it, where a pattern that begins at the whitespace is tried at every space)
@@ -295,8 +298,7 @@ def clean_lines(text: str) -> list[str]:
             skip_block = len(line) < 30
             continue
         if skip_block and len(line) < 160 and not line.endswith((".", "\"", "”")):
-            skip_block = False
-            continue
+            continue  # a headline of the list the line above introduced (the next may be one too)
         skip_block = False
         if line in seen:
             continue

@@ -131,6 +131,22 @@ def test_groups_join_every_report_of_one_incident_and_folds_keep_groups_whole():
     assert folds[0] == folds[1] == folds[2] and folds[3] == folds[4] and set(folds) == {0, 1}
 
 
+
+def test_other_fold_assignments_keep_groups_whole_and_balanced_but_differ():
+    # 40 one-article groups and 5 two-article ones: a seed shuffles which groups of one size share a fold
+    groups = list(range(40)) + [g for g in range(40, 45) for _ in range(2)]
+    plain = training.folds_of(groups, 5)
+    assert training.folds_of(groups, 5) == plain  # deterministic
+    seen = {tuple(plain)}
+    for seed in range(1, 5):
+        folds = training.folds_of(groups, 5, seed)
+        assert folds == training.folds_of(groups, 5, seed)
+        assert all(folds[i] == folds[j] for i in range(len(groups)) for j in range(len(groups)) if groups[i] == groups[j])
+        assert sorted(folds.count(f) for f in range(5)) == [10, 10, 10, 10, 10]
+        seen.add(tuple(folds))
+    assert len(seen) == 5
+
+
 def test_mention_labels_follow_the_scorer_one_to_one():
     from cashwatch.models import IncidentMention
 
