@@ -136,6 +136,15 @@ def test_clean_lines_drops_boilerplate_and_repeats():
     assert lines == ["Caption of a photo", "The story."]
 
 
+
+def test_clean_lines_drops_a_whole_list_of_other_stories_headlines():
+    # a list of other stories after its heading: every headline of it, not just the first
+    lines = clean_lines("Raiders ripped a cash machine from a wall in Yaxley.\n\nMost Viewed Stories\n"
+                        "- 1Cash machine blown up in Oldham\n- 2Council approves new car park\n"
+                        "- 3Ram raid at Stockport bank\n\nPolice are appealing for witnesses.")
+    assert lines == ["Raiders ripped a cash machine from a wall in Yaxley.", "Police are appealing for witnesses."]
+
+
 @pytest.mark.parametrize("line, sentences", [
     ("Raiders struck at 3am. Police were called.", ["Raiders struck at 3am.", "Police were called."]),
     ("Was anyone hurt?  No, said police!  \"We are appealing.\" 24 hours later...",
