@@ -88,6 +88,8 @@ _POLICE_REF = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|seri
 _POLICE_REF_WORDS = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                             r"\d\s+of\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<mon>[a-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d\d)\b", re.I)
 # a sentence that starts another incident rather than continuing the current one
+# a court's account of the offence: "the court heard that", "jurors were told that", "prosecutors said that"
+_TOLD_THAT = lexicon(r"\b(?:heard|told|said)\s+that\b")
 _SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
                            r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"
@@ -920,7 +922,7 @@ class Analyser:
         mo = _mo_tags(story if single else g.sentences)  # type: ignore[arg-type]
         following = [s for s in sentences if first.index < s.index <= first.index + 3 and not s.past]
         attempted = C.is_attempted(" ".join([text] + [s.text for s in following]), _bits(g.sentences + following))
-        day, dated_old = self._date(g, sentences, article, kind, days)
+        day, dated_old = self._date(g, sentences, article, kind, days, single)
         month_day = None if day is not None else _month_day(g, sentences, kind, days.anchor)
         past = any(s.past for s in g.sentences if not s.is_title) and not any(
             s.fresh and not s.past for s in g.sentences)
@@ -935,11 +937,12 @@ class Analyser:
                                role=role, store=store)  # type: ignore[arg-type]
 
     def _date(self, g: _Incident, sentences: list[_Sentence], article: Article, kind: str,
-              days: "_Days") -> tuple[date | None, bool]:
+              days: "_Days", single: bool = False) -> tuple[date | None, bool]:
         """(day of the incident, whether that day is old news relative to publication).
 
-        Looks in the incident's own sentences, then their neighbours, then (for news) the lead,
-        else the published day. Without a published date, a police reference date ("quote 604
+        Looks in the incident's own sentences, then their neighbours, then (for a court report of one
+        attack) the court's account of it ("the court heard that on 6 March ..."), then (for news) the
+        lead, else the published day. Without a published date, a police reference date ("quote 604
         of 11/04/20") anchors relative expressions.
         """
         published = days.anchor
@@ -968,6 +971,14 @@ class Analyser:
                         continue  # a court date or an appeal deadline, not the attack
                     old = bool(article.published and day < article.published - _REFERENCE_AGE)
                     return day, old
+        if kind == "court" and single:
+            # "The court heard that on 6 March ...": the prosecution's account of the one offence opens with its day
+            for s in sentences:
+                told = _TOLD_THAT.search(s.text) if s.stage and s.bits & gate(_TOLD_THAT) else None
+                hits = [h for h in s.dates(published) if told and h.start - told.end() <= 30 and h.start >= told.end()]
+                day = _pick(tuple(hits)) if hits else None
+                if day is not None and (published is None or day <= published):
+                    return day, bool(article.published and day < article.published - _REFERENCE_AGE)
         if kind == "incident" and published is not None:
             for s in sentences[:3]:
                 day = _pick(s.dates(published))

@@ -594,3 +594,18 @@ def test_court_report_naming_a_place_beside_the_attack_it_already_told_lists_no_
         title="Man guilty of security van robbery"))
     assert a.kind == "court"
     assert [(i.type, i.town) for i in a.incidents] == [("cit_robbery", "Hinckley")]
+
+
+def test_court_reports_account_of_the_offence_dates_it(analyser):
+    # no publication date and no day beside the attack: "the court heard that on <day>" opens the
+    # prosecution's account of the one offence the case is about, however far down it comes
+    a = analyser.analyse(art(
+        "Two men have been jailed over a planned robbery of a cash-in-transit van outside a Tesco store in Lisburn.\n"
+        "Both admitted conspiracy to rob at Belfast Crown Court and were each jailed for six years.\n"
+        "A third man was cleared of all charges.\nThe judge said the plan had been carefully prepared over several "
+        "weeks.\nDetectives had followed the pair for a month before they were arrested.\n"
+        "The court heard that on 14 May 2022 the men waited in a stolen car beside the delivery bay.\n"
+        "Officers moved in as the guard stepped out of the van.",
+        title="Two jailed over cash van robbery plot", published=None))
+    assert a.kind == "court"
+    assert [(i.type, i.town, i.date) for i in a.incidents] == [("cit_robbery", "Lisburn", date(2022, 5, 14))]
