@@ -931,6 +931,10 @@ class Analyser:
         confidence = (0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) +  # type: ignore[union-attr]
             (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0))
         store = _store(g, town)
+        if store is None and single:
+            # the story's one attack: a shop or bank it names anywhere (not of the past, not in general) is its scene
+            store = next((m.group(0).removeprefix("the ").strip() for x in story or () if x.bits & gate(_STORE)
+                          for m in matches(_STORE, x.text, x.bits)), None)
         return IncidentMention(type=itype, attempted=attempted, town=town, force=force,  # type: ignore[arg-type]
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
                                month_day=month_day, mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),

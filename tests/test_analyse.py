@@ -609,3 +609,13 @@ def test_court_reports_account_of_the_offence_dates_it(analyser):
         title="Two jailed over cash van robbery plot", published=None))
     assert a.kind == "court"
     assert [(i.type, i.town, i.date) for i in a.incidents] == [("cit_robbery", "Lisburn", date(2022, 5, 14))]
+
+
+def test_the_one_attack_of_a_story_takes_the_shop_the_story_names_outside_its_own_sentences(analyser):
+    # the shop is named in a sentence before the attack's own; with one attack in the story it is that
+    # attack's scene (and lets a later report naming the same shop join it)
+    a = analyser.analyse(art(
+        "Officers were called to the Spar on the corner of the square at about 3am today.\n"
+        "It is thought gas was used to blow open the cash machine in Yaxley, causing a loud bang.\n"
+        "Nobody was hurt and the shop will reopen tomorrow.", title="Loud bang heard in village"))
+    assert [(i.type, i.town, i.store) for i in a.incidents] == [("atm_explosive", "Yaxley", "Spar")]
