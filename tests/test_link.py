@@ -650,3 +650,11 @@ def test_undated_reports_of_one_town_are_told_apart_by_day_and_month(first, seco
     b = article("r2", None, IncidentMention(type="atm_theft", town="Alton", force="hampshire", **second))
     (i1, i2), _ = run(Linker(), [a, b])
     assert (i1 == i2) is same
+
+
+@pytest.mark.parametrize("bad", ["08-16", "--13-01", "--08-32", "16 August"])
+def test_a_day_and_month_is_kept_only_in_its_iso_form(bad):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="month_day"):
+        IncidentMention(type="atm_theft", month_day=bad)

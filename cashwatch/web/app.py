@@ -71,9 +71,19 @@ def _env():
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["ago"] = _ago
+    env.filters["day_month"] = day_month
     env.filters["ts"] = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M") if t else ""
     env.globals["TYPE_COLOURS"] = TYPE_COLOURS
     return env
+
+
+def day_month(month_day: str | None) -> str:
+    """``"--08-16"`` (a day and month an undated report gave without a year) as "16 August, year not
+    given"; "" for None."""
+    if not month_day:
+        return ""
+    day = dt.date(2000, int(month_day[2:4]), int(month_day[5:7]))
+    return f"{day.day} {day.strftime('%B')}, year not given"
 
 
 def _ago(t: float | None) -> str:

@@ -74,6 +74,7 @@ def report_evidence(r: Report, analysis: Analysis | None) -> dict:
         "lat": m.lat if m else r.lat,
         "lon": m.lon if m else r.lon,
         "date": (m.date if m else r.date),
+        "month_day": (m.month_day if m else r.month_day),
         "type": (m.type if m else r.type),
         "attempted": (m.attempted if m else r.attempted),
         "store": (m.store if m else r.store),
