@@ -34,7 +34,8 @@ store / street            only when the towns agree or one is unknown: same +2 (
                           (two robberies in one town on one day at different shops), different
                           streets -2 (reports name the street of the shop, of the stolen digger,
                           of the burnt-out car); a street is only compared with streets, a shop or
-                          bank with shops
+                          bank with shops; a street spelt two ways ("Longshaw" / "Longshawe": one
+                          letter in a word of five or more) is one street
 modus operandi            any shared tag +0.5
 text (MinHash Jaccard)    >= 0.6 +4 (a syndicated copy), >= 0.35 +2
 ========================  ==========================================================================
@@ -105,7 +106,22 @@ def same_store(a: frozenset[str], b: frozenset[str]) -> bool | None:
     shop (a robbery at the Co-op on Mill Lane: both true, neither says anything about the other)."""
     if (STREET in a) != (STREET in b):
         return None
-    return a <= b or b <= a
+    if a <= b or b <= a:
+        return True
+    # one word spelt two ways ("Longshaw Street" / "Longshawe Street"): reporters misspell street names
+    only_a, only_b = a - b, b - a
+    return len(only_a) == len(only_b) == 1 and _one_edit(next(iter(only_a)), next(iter(only_b)))
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """Whether two words of five letters or more differ by one letter added, dropped or changed."""
+    if min(len(x), len(y)) < 5 or abs(len(x) - len(y)) > 1:
+        return False
+    if len(x) == len(y):
+        return sum(p != q for p, q in zip(x, y)) == 1
+    short, long_ = (x, y) if len(x) < len(y) else (y, x)
+    k = next((k for k, (p, q) in enumerate(zip(short, long_)) if p != q), len(short))
+    return short[k:] == long_[k + 1:]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

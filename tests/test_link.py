@@ -440,6 +440,11 @@ def test_restart_and_reach_back_through_the_sqlite_store(tmp_path):
     ("Co-operative", "the Co-op store", True),  # one chain, three spellings
     ("Coop", "Co-op", True),
     ("Cooper Road", "Co-op", None),  # a street named Cooper is not the chain
+    ("Longshaw Street", "Longshawe Street", True),  # one street, spelt two ways
+    ("Millfield Road", "Milfield Road", True),
+    ("Mill Road", "Hill Road", False),  # short names: one letter is another street
+    ("Station Road", "Station Lane", False),
+    ("Ashford Road", "Ashworth Road", False),
 ])
 def test_store_names_compare_like_with_like(a, b, same):
     from cashwatch.processors.linking_score import normalise_store, same_store
