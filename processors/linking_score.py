@@ -70,6 +70,10 @@ _STREET_WORDS = frozenset({"road", "rd", "street", "st", "lane", "ln", "avenue",
                            "drive", "crescent", "terrace", "parade", "square", "row", "grove", "gardens", "walk",
                            "broadway", "precinct", "hill", "bypass", "boulevard", "mews", "circus"})
 _COOP = re.compile(r"\bco ?op(?:erative)?\b")  # "Co-op", "Coop", "Co-operative": one chain
+# a bank by its initials and by its name: one bank ("RBS" / "Royal Bank of Scotland")
+_INITIALS = (re.compile(r"\brbs\b"), "royal bank of scotland"), (re.compile(r"\bbos\b"), "bank of scotland"), \
+    (re.compile(r"\bboi\b"), "bank of ireland"), (re.compile(r"\bnational westminster\b"), "natwest"), \
+    (re.compile(r"\blloyds tsb\b"), "lloyds")
 _STORE_NOISE = frozenset({"the", "store", "shop", "branch", "supermarket", "bank", "of", "on", "in", "at",
                           "express", "extra", "local", "metro", "superstore"})
 
@@ -94,7 +98,10 @@ def normalise_store(store: str | None) -> frozenset[str] | None:
     ("the Co-op store" -> {"co", "op", "#shop"}; "Sandon Place" -> {"sandon", "place", "#street"})."""
     if not store:
         return None
-    folded = _COOP.sub("co op", _fold(store)).split()
+    folded = _COOP.sub("co op", _fold(store))
+    for rx, name in _INITIALS:
+        folded = rx.sub(name, folded)
+    folded = folded.split()
     words = [w for w in folded if w not in _STORE_NOISE]
     if not words:
         return None

@@ -440,6 +440,8 @@ def test_restart_and_reach_back_through_the_sqlite_store(tmp_path):
     ("Co-operative", "the Co-op store", True),  # one chain, three spellings
     ("Coop", "Co-op", True),
     ("Cooper Road", "Co-op", None),  # a street named Cooper is not the chain
+    ("RBS", "Royal Bank of Scotland", True),  # one bank by its initials and its name
+    ("Lloyds TSB", "Lloyds Bank", True),
     ("Longshaw Street", "Longshawe Street", True),  # one street, spelt two ways
     ("Millfield Road", "Milfield Road", True),
     ("Mill Road", "Hill Road", False),  # short names: one letter is another street
