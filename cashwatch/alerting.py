@@ -185,6 +185,8 @@ def incident_fields(inc: Incident) -> dict:
         "lat": inc.lat,
         "lon": inc.lon,
         "date": inc.date.isoformat() if inc.date else None,
+        # no date, but the day and month a report gave without a year ("--08-16", ISO 8601)
+        "month_day": inc.month_day,
         "stage": inc.stage,
         "confidence": inc.confidence,
         "mo": list(inc.mo),

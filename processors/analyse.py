@@ -87,9 +87,9 @@ _POLICE_REF = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|seri
 # the same with the month in words: "quoting incident number 1089 of 20 September 2017"
 _POLICE_REF_WORDS = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                             r"\d\s+of\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<mon>[a-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d\d)\b", re.I)
-# a sentence that starts another incident rather than continuing the current one
 # a court's account of the offence: "the court heard that", "jurors were told that", "prosecutors said that"
 _TOLD_THAT = lexicon(r"\b(?:heard|told|said)\s+that\b")
+# a sentence that starts another incident rather than continuing the current one
 _SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
                            r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"
@@ -951,8 +951,7 @@ class Analyser:
         """
         published = days.anchor
         day: date | None
-        own = g.sentences + g.support
-        idx = {s.index for s in own}
+        own, near = _day_sources(g, sentences)
         # "on the same day", "the following day": relative to the attack told before this one
         for s in own if days.previous is not None else ():
             m = _SAME_DAY.search(s.low) if s.bits & gate(_SAME_DAY) else None
@@ -960,9 +959,6 @@ class Analyser:
                 assert days.previous is not None
                 day = days.previous + timedelta(days=1 if m.group(1) in ("following", "next") else 0)
                 return day, bool(article.published and day < article.published - _REFERENCE_AGE)
-        # neighbours that talk about the case (hearing dates) say nothing about the attack's day
-        around = {o.index + d for o in own for d in (-2, -1, 1, 2)}  # up to two sentences from its own
-        near = [s for s in sentences if s.index in around and s.index not in idx and not s.attack and not s.stage]
         for group in (own, near):
             # "The theft happened early on Sunday" says when; a caption's or video's date may not
             for s in sorted(group, key=lambda x: (not x.when, x.index)):
@@ -1194,16 +1190,27 @@ def _month_day(g: _Incident, sentences: list[_Sentence], kind: str, published: d
     """``"--MM-DD"``: the day and month an undated report gives an attack without a year ("early on
     August 16"), looked for where :meth:`Analyser._date` looks for a day (its own sentences, then the
     neighbours that are not about the case); None when it names none."""
-    own = g.sentences + g.support
-    idx = {s.index for s in own}
-    around = {o.index + d for o in own for d in (-2, -1, 1, 2)}
-    near = [s for s in sentences if s.index in around and s.index not in idx and not s.attack and not s.stage]
-    for group in (own, near if kind != "court" else ()):
+    own, near = _day_sources(g, sentences)
+    for group in (own, near if kind != "court" else ()):  # (a court report's neighbours tell of other attacks)
         for s in sorted(group, key=lambda x: (not x.when, x.index)):
             for hit in s.dates(published):
                 if hit.month_day is not None and hit.kind != "stamp":
-                    return "--%02d-%02d" % hit.month_day
+                    return _iso_month_day(hit.month_day)
     return None
+
+
+def _day_sources(g: _Incident, sentences: list[_Sentence]) -> tuple[list[_Sentence], list[_Sentence]]:
+    """Where an attack's day is told: its own sentences, and their neighbours (up to two sentences away)
+    that are neither another attack nor about the case (hearing dates say nothing about the attack's day)."""
+    own = g.sentences + g.support
+    idx = {s.index for s in own}
+    around = {o.index + d for o in own for d in (-2, -1, 1, 2)}
+    return own, [s for s in sentences if s.index in around and s.index not in idx and not s.attack and not s.stage]
+
+
+def _iso_month_day(month_day: tuple[int, int] | None) -> str | None:
+    """(8, 16) -> "--08-16" (ISO 8601's day and month without a year)."""
+    return None if month_day is None else "--%02d-%02d" % month_day
 
 
 def _dateline(sentences: list[_Sentence]) -> date | None:
@@ -1270,13 +1277,13 @@ def _pick_near(hits: tuple[DateHit, ...], start: int, end: int) -> tuple[date | 
     hits = tuple(h for h in hits if h.kind != "stamp")
     if len(hits) <= 1:
         day = _pick(hits)
-        return day, None if day is not None or not hits or hits[0].month_day is None else "--%02d-%02d" % hits[0].month_day
+        return day, None if day is not None or not hits else _iso_month_day(hits[0].month_day)
 
     def gap(h: DateHit) -> int:
         return h.start - end if h.start >= end else (start - h.end) + 20  # (a date before the place: a bit further)
 
     nearest = min(hits, key=gap)
-    return nearest.day, None if nearest.month_day is None else "--%02d-%02d" % nearest.month_day
+    return nearest.day, _iso_month_day(nearest.month_day)
 
 
 def _pick(hits: tuple[DateHit, ...]) -> date | None:

@@ -176,6 +176,10 @@ def test_payload_fields():
     assert p["links"]["kibana"].startswith("http://kibana.local:5601/app/discover#/")
     assert ev.incident.incident_id in p["links"]["kibana"]
     assert alerting.build_payload("nw", ev, "updated", "cw1-k")["links"]["kibana"] is None
+    assert inc["month_day"] is None  # (a dated incident)
+    undated = ev.model_copy(update={"incident": ev.incident.model_copy(update={"date": None, "month_day": "--08-16"})})
+    p_undated = alerting.build_payload("nw", undated, "updated", "cw1-k")["incident"]
+    assert (p_undated["date"], p_undated["month_day"]) == (None, "--08-16")
     # deterministic: every retry carries the same bytes
     assert alerting.render_body(p, "json") == alerting.render_body(
         alerting.build_payload("nw", ev, "updated", "cw1-k", kibana_url="http://kibana.local:5601/"), "json")

@@ -21,7 +21,7 @@ from cashwatch.jsonl import EXIT_USAGE
 
 FORMATS = ("table", "jsonl", "csv", "geojson")
 # Columns of the CSV export and properties of the GeoJSON one (the alert's incident fields + reports).
-EXPORT_FIELDS = ("id", "date", "type", "type_label", "attempted", "town", "force", "force_name", "region",
+EXPORT_FIELDS = ("id", "date", "month_day", "type", "type_label", "attempted", "town", "force", "force_name", "region",
                  "country", "nation", "lat", "lon", "stage", "confidence", "mo", "report_count",
                  "first_report_title", "first_report_url", "first_report_source", "first_seen", "last_seen")
 
