@@ -930,11 +930,7 @@ class Analyser:
         role = "reference" if (past or dated_old) and kind == "incident" and not main else "primary"
         confidence = (0.45 + (0.2 if any(s.attack.strong for s in g.sentences) else 0) +  # type: ignore[union-attr]
             (0.15 if town else 0.05 if force else 0) + (0.1 if day else 0) + (0.05 if len(g.sentences) > 1 else 0))
-        store = _store(g, town)
-        if store is None and single:
-            # the story's one attack: a shop or bank it names anywhere (not of the past, not in general) is its scene
-            store = next((m.group(0).removeprefix("the ").strip() for x in story or () if x.bits & gate(_STORE)
-                          for m in matches(_STORE, x.text, x.bits)), None)
+        store = _store(g, town, story)
         return IncidentMention(type=itype, attempted=attempted, town=town, force=force,  # type: ignore[arg-type]
                                region=region_of(force), country=country, lat=lat, lon=lon, date=day,
                                month_day=month_day, mo=mo, evidence=evidence.text[:500], confidence=round(min(confidence, 0.95), 2),
@@ -1015,11 +1011,13 @@ def _boundary(text: str, at: int) -> bool:
     return word(at - 1) != word(at)
 
 
-def _store(g: _Incident, town: str | None) -> str | None:
+def _store(g: _Incident, town: str | None, story: list[_Sentence] | None = None) -> str | None:
     """The shop, bank or street of the scene. A store named with the machine ("a Co-op ATM") or with
     the scene's town ("a Tesco Express in Hinckley") beats the first one named in the incident's own
     sentences (a bakery where the evacuated took refuge, the other shops of a round-up); sentences
-    that only place or date it are read last, for shops only."""
+    that only place or date it are read last, for shops only. ``story``: when the article reports this
+    one attack, its sentences (not of the past, not in general): a shop or bank they name anywhere is the
+    scene's, if the attack's own sentences name none."""
     own = sorted(g.sentences, key=lambda x: x.index)
     extra = sorted({id(x): x for x in g.support + ([g.scene] if g.scene else []) if x not in g.sentences}.values(),
                    key=lambda x: x.index)
@@ -1035,6 +1033,8 @@ def _store(g: _Incident, town: str | None) -> str | None:
             # a street in a sentence that only places the attack may be anywhere in the story (where
             # the digger was taken, where the car was found): streets come from its own sentences
             first = store or (_STREET.search(x.text) if x in own and x.bits & gate(_STREET) else None)
+    if first is None:
+        first = next((m for x in story or () if x.bits & gate(_STORE) for m in matches(_STORE, x.text, x.bits)), None)
     return first.group(0).removeprefix("the ").strip() if first else None
 
 

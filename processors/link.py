@@ -366,12 +366,7 @@ class Linker:
     def _report_evidence(inc: Incident) -> list[MentionEvidence]:
         """The primary reports of ``inc`` that name a town or a shop, as mentions (a report placed only by
         its force area shows nothing about which attack it is)."""
-        return [MentionEvidence(
-            article_id=r.article_id, index=r.mention, role="primary", kind=r.kind, type=r.type or inc.type,
-            force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
-            date=_ordinal(r.date), published=_ordinal(r.published), store=normalise_store(r.store),
-            mo=frozenset(inc.mo), signature=r.text_signature, month_day=day_of_year(_ordinal(r.date), r.month_day))
-            for r in inc.reports if r.role == "primary" and (r.town or r.store)]
+        return [report_as_mention(r, inc) for r in inc.reports if r.role == "primary" and (r.town or r.store)]
 
     def _dates_settled(self, m: MentionEvidence, a: str, b: str) -> bool:
         """An undated report cannot show that two attacks dated on different days are one."""
@@ -846,6 +841,16 @@ def _consensus(base: Incident, reports: list[Report], now: dt.datetime) -> Incid
         "stage": max(stages, key=_STAGE_RANK.__getitem__),
         "reports": reports,
     })
+
+
+def report_as_mention(r: Report, inc: Incident) -> MentionEvidence:
+    """One stored report of ``inc``, as the mention it was when it was linked (the linker's healing and the
+    incident page's "why linked" compare it again)."""
+    return MentionEvidence(
+        article_id=r.article_id, index=r.mention, role=r.role, kind=r.kind, type=r.type or inc.type,
+        force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
+        date=_ordinal(r.date), published=_ordinal(r.published), store=normalise_store(r.store),
+        mo=frozenset(inc.mo), signature=r.text_signature, month_day=day_of_year(_ordinal(r.date), r.month_day))
 
 
 def _incident_evidence(inc: Incident) -> IncidentEvidence:

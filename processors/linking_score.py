@@ -185,7 +185,6 @@ class IncidentEvidence:
     articles: dict[str, set[int]] = field(default_factory=dict)  # article id -> mention indices
     month_day: int | None = None  # :func:`day_of_year` of its date, or of its reports' day and month
 
-
     @property
     def family(self) -> str:
         return FAMILY[self.type]

@@ -305,7 +305,7 @@ def train(rows: Rows, articles: set[int] | None = None, decisions: Sequence[str]
     keep = (lambda i: True) if articles is None else articles.__contains__
     out = {}
     if "kind" in decisions:
-        out["kind"] = _fit([r for r in rows.kind if keep(r[0]) and r[1]], list(KINDS), **PARAMS["kind"])
+        out["kind"] = _fit([r for r in rows.kind if keep(r[0])], list(KINDS), **PARAMS["kind"])
     if "type" in decisions:
         out["type"] = _fit([r for r in rows.type if keep(r[0])], list(ATM_TYPES), **PARAMS["type"])
     if "link" in decisions:
@@ -451,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      [by_id_s[str(corpus[i]["id"])] for i in unique]))
     print(f"{len(corpus)} articles ({len(unique)} with an id of their own), {len(set(groups_of(corpus)))} incident "
           f"groups, {args.folds} folds of {sorted(folds.count(f) for f in range(args.folds))} articles")
-    print(f"rows: kind {sum(1 for r in rows.kind if r[1])}, mention {len(rows.mention)} "
+    print(f"rows: kind {len(rows.kind)}, mention {len(rows.mention)} "
           f"({sum(y for _, _, y in rows.mention)} primary), type {len(rows.type)}, "
           f"link {len(rows.link)} ({sum(r[3] for r in rows.link)} same)")
     print(_table(table))

@@ -13,21 +13,12 @@ from cashwatch.models import Analysis, Incident, Report
 from cashwatch.places_table import FORCES
 
 
-def _mention_evidence(r: Report, inc: Incident):
-    from cashwatch.processors.linking_score import MentionEvidence, day_of_year, normalise_store, normalise_town
-
-    return MentionEvidence(
-        article_id=r.article_id, index=r.mention, role=r.role, kind=r.kind, type=r.type or inc.type,
-        force=r.force, country=r.country, town=normalise_town(r.town), lat=r.lat, lon=r.lon,
-        date=r.date.toordinal() if r.date else None, published=r.published.toordinal() if r.published else None,
-        store=normalise_store(r.store), mo=frozenset(inc.mo), signature=r.text_signature,
-        month_day=day_of_year(r.date.toordinal() if r.date else None, r.month_day))
-
-
 def link_reasons(inc: Incident) -> dict[tuple[str, int], dict]:
     """``(article_id, mention) -> {"first": bool, "features": {...}, "points": float|None,
     "model": float|None}`` for each report of ``inc`` in the order the incident holds them."""
-    from cashwatch.processors.link import LinkerConfig, _consensus, _incident_evidence, default_scorer
+    from cashwatch.processors.link import (
+        LinkerConfig, _consensus, _incident_evidence, default_scorer, report_as_mention,
+    )
     from cashwatch.processors.linking_score import features, score
 
     from cashwatch.processors.model import default_models
@@ -44,7 +35,7 @@ def link_reasons(inc: Incident) -> dict[tuple[str, int], dict]:
             continue
         before = _consensus(inc.model_copy(update={"reports": reports[:k]}), reports[:k], now)
         ev = _incident_evidence(before)
-        m = _mention_evidence(r, inc)
+        m = report_as_mention(r, inc)
         sigs = [x.text_signature for x in reports[:k] if x.text_signature] if m.signature else []
         x = features(m, ev, sigs)
         pts = score(m, ev, sigs)
