@@ -50,6 +50,19 @@ find_java() {
   return 1
 }
 
+# kafka_cluster_id -> a fresh KRaft cluster id: a random UUID in URL-safe base64 without padding, as
+# Kafka's own Uuid.randomUuid makes it, and like it never starting with "-" (one draw in 64 would), which
+# the storage tool's argument parser would take for an option ("--cluster-id: expected one argument").
+kafka_cluster_id() {
+  python3 -c '
+import base64, uuid
+while True:
+    cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not cid.startswith("-"):
+        print(cid)
+        break'
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

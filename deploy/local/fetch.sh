@@ -6,6 +6,10 @@
 # Results land in $DEPLOY_LOCAL_CACHE (deploy/local/.cache): kafka-<ver>/libs/*.jar and
 # elasticsearch-<ver>/ (unzipped). Maven's own repository (~/.m2) is reused, so a second fetch is
 # offline; a finished fetch leaves a .complete marker and is skipped next time.
+#
+# Stdout carries exactly one line, the fetched folder, since kafka.sh and elasticsearch.sh read it
+# with $(...). Maven's own output goes to stderr: even with -q it writes colour codes to stdout,
+# which once made the folder "\e[0m\e[0m/…/kafka-4.1.1" and the broker's classes unfindable.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 command -v mvn >/dev/null || die "Maven (mvn) is not installed: apt-get install maven"
@@ -30,8 +34,10 @@ fetch_kafka() {
   </dependencies>
 </project>
 POM
-  "${MVN[@]}" -f "$dest/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/libs" \
+  "${MVN[@]}" -f "$dest/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/libs" >&2 \
     || die "Maven could not fetch Kafka $KAFKA_VERSION (see the Maven error above)"
+  [[ -s "$dest/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" ]] \
+    || die "Maven finished but $dest/libs has no kafka_$SCALA_VERSION-$KAFKA_VERSION.jar"
   touch "$dest/.complete"
   echo "$dest"
 }
@@ -43,11 +49,12 @@ fetch_elasticsearch() {
   rm -rf "$dest" "$dest.zipdir"; mkdir -p "$dest.zipdir"
   # 9.x zips are published without a pom: Maven warns "The POM ... is missing" and still fetches.
   "${MVN[@]}" dependency:copy -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
-    -DoutputDirectory="$dest.zipdir" -Dmdep.useBaseVersion=true \
+    -DoutputDirectory="$dest.zipdir" -Dmdep.useBaseVersion=true >&2 \
     || die "Maven could not fetch Elasticsearch $ES_VERSION integ-test-zip (see the Maven error above)"
   unzip -q "$dest.zipdir/elasticsearch-$ES_VERSION.zip" -d "$dest.zipdir"
   mv "$dest.zipdir/elasticsearch-$ES_VERSION" "$dest"
   rm -rf "$dest.zipdir"
+  [[ -x "$dest/bin/elasticsearch" ]] || die "the Elasticsearch $ES_VERSION zip has no bin/elasticsearch"
   touch "$dest/.complete"
   echo "$dest"
 }

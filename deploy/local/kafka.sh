@@ -20,6 +20,8 @@ start() {
   if running; then echo "bootstrap=127.0.0.1:$(cat "$RUN/port")"; return 0; fi
   local home java_home port cport cluster_id
   home="$("$LOCAL_DIR/fetch.sh" kafka)"
+  [[ -s "$home/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" ]] \
+    || die "no Kafka broker jar in '$home/libs' (delete that folder and start again to refetch)"
   java_home="$(find_java 17)" || die "Kafka $KAFKA_VERSION needs Java 17+; none found (set DEPLOY_LOCAL_JAVA_HOME)"
   mkdir -p "$RUN"
   if [[ -f "$RUN/port" && -f "$RUN/controller_port" && -d "$RUN/data" ]]; then
@@ -71,7 +73,7 @@ L4J
     -Djava.awt.headless=true -Dkafka.logs.dir="$RUN" -Dlog4j2.configurationFile="$RUN/log4j2.properties"
     -cp "$home/libs/*")
   if [[ ! -f "$RUN/data/meta.properties" ]]; then
-    cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+    cluster_id="$(kafka_cluster_id)"
     "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$RUN/server.properties" >"$RUN/format.log" 2>&1 \
       || { cat "$RUN/format.log" >&2; die "kafka storage format failed"; }
   fi
