@@ -53,17 +53,19 @@ CIT_CREW = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?
                       r"officers?|staff|men|man|company|firm)|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                       r"couriers?|custodians?|guards?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
 ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid(?:s|ed|ers?)?|ram[- ]?raid\w*|"
-                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|pull(?:ed|ing)\s+(?:out|from|off)|"
+                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|(?:pull|haul|winch)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|off|away|free)|"
                     r"blow(?:n|ing)?|blew|blast(?:ed)?|explo(?:sion|sions|sive|sives|ded|de|ding)|bang|"
-                    r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break[- ]?ins?|burgl\w+|forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|"
+                    r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?ins?|burgl\w+|detonat\w+|forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|"
                     r"prised|prised|jemmied|cut\s+(?:into|open|through)|rob(?:bed|bery|beries|bers?|bing)?|"
                     r"snatch(?:ed|es|ing)?|grabb?(?:ed|ing)|heist|hold[- ]?up|held\s+up|ambush(?:ed)?|"
                     r"attack(?:ed|s|ing)?|target(?:ed|ing)|hit|struck|smash(?:ed|ing)?|rammed|ramming|"
                     r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*|pounced|"
                     r"threaten(?:ed|ing)|confronted|menaced|(?:knife|gun)-?point)\b")
 ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[- ]?raid\w*|ripp(?:ed|ing)|"
-                           r"tor[en]|dragg(?:ed|ing)|pull(?:ed|ing)\s+(?:out|from)|blown|blew|blow(?:ing)?\s+(?:up|open)|blast|explo\w+|"
-                           r"bro(?:ke|ken)\s+(?:into|open)|break[- ]?in|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
+                           r"tor[en]|dragg(?:ed|ing)|(?:pull|haul|winch)(?:ed|ing)\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|away|free)|"
+                           r"blown|blew|blow(?:ing)?\s+(?:up|open)|blast|explo\w+|detonat\w+|"
+                           r"bro(?:ke|ken)\s+(?:into|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?in|made\s+off\s+with|"
+                           r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
                            r"snatch\w*|heist|raid(?:ed|ers?)?|rammed|attacked|uproot\w*)\b")
 
 NEAR_MISS = {
@@ -98,7 +100,7 @@ EXPLOSIVE = _rx(r"\b(?:(?<!cs )gas(?:sed|sing)?(?!\s+(?:stations?|mains?|leaks?|
 EXPLOSION_WEAK = _rx(r"\b(?:explosions?|exploded|bang|blast)\b")
 THEFT_WHOLE = _rx(r"\b(?:ram[- ]?raid\w*|diggers?|JCBs?|telehandlers?|excavators?|tractors?|forklifts?|fork-lift\w*|"
                   r"dumper(?:\s+truck)?s?|loading\s+shovels?|plant\s+(?:machinery|vehicles?)|"
-                  r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
+                  r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull|haul|winch)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
                   r"(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+"
                   r"(?:ripped|torn|dragged|lifted|pulled|winched)|"
                   r"(?:left|leaving|leaves|created?)\s+(?:a|an)\s+(?:\w+\s+)?hole|(?:with|using|used|by)\s+(?:a\s+|heavy\s+)?"
@@ -108,9 +110,12 @@ THEFT_WHOLE = _rx(r"\b(?:ram[- ]?raid\w*|diggers?|JCBs?|telehandlers?|excavators
 THEFT_GENERIC = _rx(r"\b(?:(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+"
                     r"(?:stolen|taken|removed)|(?:stole|steal|stealing|take|took|taken|remove|removed|lift(?:ed)?)\s+"
                     r"(?:a|an|the|two|both)\s+(?:\w+\s+){0,3}?(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
+                    r"(?:made|make|making|got)\s+(?:off|away)\s+with\s+(?:a|an|the|two|both)\s+(?:\w+\s+){0,2}?"
+                    r"(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
                     r"(?:cash\s*machine|ATM)\s+thefts?)\b")
 BREAK_IN = _rx(r"\b(?:forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
-                      r"cutting\s+(?:equipment|tools?|gear)|broke\s+into\s+(?:the|a)\s+(?:cash\s*machine|ATM|machine)|"
+                      r"cutting\s+(?:equipment|tools?|gear)|(?:broke|break|breaking)\s+into\s+(?:the|a|an)\s+(?:cash\s*machine|ATM|machine|cash[- ]?point)|"
+                      r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?\s+(?:the|a|an)\s+(?:cash\s*machine|ATM|machine|cash[- ]?point)|"
                       r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
                       r"prised\s+open|jemm(?:y|ied|ying)|crowbars?|drill(?:ed|ing)?|tunnel(?:led|ed|ling|ing)?\s+(?:into|under|through|to)|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"

@@ -31,6 +31,24 @@ def test_attack_sentence_types(sentence, expected):
     assert found.type == expected
 
 
+# The verb alone must say it: the subject is no offender word ("a gang", "two men"), so only the verb phrase,
+# with the machine between its parts, makes these attacks and types them.
+@pytest.mark.parametrize("sentence, expected", [
+    ("A gang pulled an ATM out of the wall at the corner shop overnight.", "atm_theft"),
+    ("Two men hauled the cash machine away from the filling station on a trailer.", "atm_theft"),
+    ("Masked men winched the cashpoint free of the wall before dawn.", "atm_theft"),
+    ("A gang made off with a cash machine from the village store.", "atm_theft"),
+    ("Two men detonated a device inside the cash machine at the bank.", "atm_explosive"),
+    ("A gang used power tools to break into an ATM at the garage.", "atm_break_in"),
+    ("Two men smashed their way into the cash machine at the supermarket.", "atm_break_in"),
+    ("A man was seen breaking into the cashpoint at the post office.", "atm_break_in"),
+])
+def test_the_verb_phrase_alone_makes_the_attack(sentence, expected):
+    found = C.attack_sentence(sentence)
+    assert found is not None, sentence
+    assert (found.type, found.strong) == (expected, True)
+
+
 @pytest.mark.parametrize("sentence", [
     # near misses that share the words
     "Customers were warned after a skimming device was found fitted to a cashpoint in town.",
