@@ -45,7 +45,7 @@ CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|offi
                  r"(?:G4S|Loomis|Brinks|Brink's|Securitas|Group\s*4(?:\s+Securicor)?|Securicor|Prosegur|Vaultex|Garda\s+World)"
                  r")\b")  # whole words: "CIT" is not "city"
 CIT_STRONG = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|couriers?|workers?|crews?|officers?)|"
-                        r"cash\s+(?:trucks?|lorr(?:y|ies)|delivery\s+(?:workers?|drivers?|staff|crews?|vans?))|"
+                        r"cash\s+(?:vans?|trucks?|lorr(?:y|ies)|delivery\s+(?:workers?|drivers?|staff|crews?|vans?))|"
                         r"cashbox|cash\s+box|cash\s+case|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                         r"couriers?|custodians?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
 
@@ -53,7 +53,9 @@ CIT_CREW = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?
                       r"officers?|staff|men|man|company|firm)|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                       r"couriers?|custodians?|guards?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
 ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid(?:s|ed|ers?)?|ram[- ]?raid\w*|"
-                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|(?:pull|haul|winch)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|off|away|free)|"
+                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|(?:pull|haul|winch|lift)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|off|away|free)|"
+                    r"ignit(?:ed|ing|ion)|gas\s+(?:was|were|had\s+been)\s+pumped|pump(?:ed|ing)\s+gas|"
+                    r"(?:get|gets|got|getting)\s+into|gain(?:ed|ing)?\s+(?:access|entry)\s+to|"
                     r"blow(?:n|ing)?|blew|blast(?:ed)?|explo(?:sion|sions|sive|sives|ded|de|ding)|bang|"
                     r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?ins?|burgl\w+|detonat\w+|forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|"
                     r"prised|prised|jemmied|cut\s+(?:into|open|through)|rob(?:bed|bery|beries|bers?|bing)?|"
@@ -62,7 +64,8 @@ ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid
                     r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*|pounced|"
                     r"threaten(?:ed|ing)|confronted|menaced|(?:knife|gun)-?point)\b")
 ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[- ]?raid\w*|ripp(?:ed|ing)|"
-                           r"tor[en]|dragg(?:ed|ing)|(?:pull|haul|winch)(?:ed|ing)\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|away|free)|"
+                           r"tor[en]|dragg(?:ed|ing)|(?:pull|haul|winch|lift)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|away|free)|"
+                           r"ignit(?:ed|ing)|gas\s+(?:was|were|had\s+been)\s+pumped|pump(?:ed|ing)\s+gas|"
                            r"blown|blew|blow(?:ing)?\s+(?:up|open)|blast|explo\w+|detonat\w+|"
                            r"bro(?:ke|ken)\s+(?:into|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?in|made\s+off\s+with|"
                            r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
@@ -75,7 +78,7 @@ NEAR_MISS = {
                         # a person at the machine is the target, not the machine
                         r"(?:wom[ae]n|m[ae]n|customers?|pensioners?|victims?|people|person|shoppers?)\s+(?:who\s+(?:was|were)\s+)?"
                         r"(?:using|withdrawing\s+(?:cash|money)\s+(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?)|"
-                        r"(?:as|while|when|after)\s+(?:he|she|they|the\s+\w+)\s+(?:was\s+|were\s+)?(?:using|used|withdr[ae]w\w*\s+(?:cash|money)\s+"
+                        r"(?:as|while|when|after|having)\s+(?:(?:he|she|they|the\s+\w+)\s+)?(?:was\s+|were\s+|had\s+)?(?:using|used|withdr[ae]w\w*\s+(?:cash|money)\s+"
                         r"(?:from|at))\s+(?:a|an|the)\s+(?:cash\s*machines?|ATMs?|cash[- ]?points?))\b"),
     "fees": _rx(r"\b(?:fees?|charg(?:e|es|ing)\s+(?:to|for)\s+withdraw\w*|free[- ]to[- ]use|pay[- ]to[- ]use|"
                         r"LINK\s+network|branch\s+closures?|closures?|clos(?:e|ed|ing)\s+(?:down|branch)|"
@@ -96,11 +99,12 @@ NEAR_MISS = {
 EXPLOSIVE = _rx(r"\b(?:(?<!cs )gas(?:sed|sing)?(?!\s+(?:stations?|mains?|leaks?|bills?|supply|suppl\w+|meters?|"
                 r"engineers?|boilers?|works|pipes?))|gas\s+(?:canisters?|cylinders?|bottles?|attacks?)|oxy-?acetylene|acetylene|"
                        r"explosives?|explosive\s+devices?|blown\s+up|blew\s+up|blowing\s+up|blow\s+up|blown\s+open|blew\s+open|"
+                       r"(?:blown|blew|blowing|blow)\s+(?:\w+\s+)?(?:apart|to\s+pieces)|pumped\s+(?:\w+\s+)?gas|gas\s+(?:was|were)\s+pumped|"
                        r"blast(?:ed)?\s+(?:open|the)|detonat\w+|dynamite|solid\s+explosive)\b")
 EXPLOSION_WEAK = _rx(r"\b(?:explosions?|exploded|bang|blast)\b")
 THEFT_WHOLE = _rx(r"\b(?:ram[- ]?raid\w*|diggers?|JCBs?|telehandlers?|excavators?|tractors?|forklifts?|fork-lift\w*|"
                   r"dumper(?:\s+truck)?s?|loading\s+shovels?|plant\s+(?:machinery|vehicles?)|"
-                  r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull|haul|winch)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
+                  r"(?:rip|drag|tore|torn|wrench|uproot|prised|pull|haul|winch|lift)\w*\s+(?:\w+\s+){0,4}?(?:out|from|off|away|free)|"
                   r"(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:was|were|had\s+been|has\s+been|being)\s+"
                   r"(?:ripped|torn|dragged|lifted|pulled|winched)|"
                   r"(?:left|leaving|leaves|created?)\s+(?:a|an)\s+(?:\w+\s+)?hole|(?:with|using|used|by)\s+(?:a\s+|heavy\s+)?"

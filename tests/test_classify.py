@@ -42,11 +42,22 @@ def test_attack_sentence_types(sentence, expected):
     ("A gang used power tools to break into an ATM at the garage.", "atm_break_in"),
     ("Two men smashed their way into the cash machine at the supermarket.", "atm_break_in"),
     ("A man was seen breaking into the cashpoint at the post office.", "atm_break_in"),
+    ("A gang used a forklift to lift the ATM out of the shop front.", "atm_theft"),
+    ("The cash machine was blown apart in the early hours.", "atm_explosive"),
+    ("Gas was pumped into the cashpoint and ignited.", "atm_explosive"),
+    ("Two men robbed a cash van crew outside the bank.", "cit_robbery"),
 ])
 def test_the_verb_phrase_alone_makes_the_attack(sentence, expected):
     found = C.attack_sentence(sentence)
     assert found is not None, sentence
     assert (found.type, found.strong) == (expected, True)
+
+
+def test_getting_into_a_machine_is_an_attack_its_tools_type():
+    # "get into" is no decisive word by itself; the cutting gear says how
+    found = C.attack_sentence("Offenders used cutting gear to get into the cash machine.")
+    assert found is not None and found.type == "atm_break_in"
+    assert C.attack_sentence("Police want to get into the habit of patrolling near the cash machine.") is None
 
 
 @pytest.mark.parametrize("sentence", [
@@ -60,6 +71,7 @@ def test_the_verb_phrase_alone_makes_the_attack(sentence, expected):
     "Police raided a house and seized cannabis plants worth thousands.",
     "Ram raiders smashed into the phone shop and stole handsets.",
     "The council hopes to install a new cash machine at the library next year.",
+    "A pensioner was robbed after withdrawing cash from an ATM in the high street.",
 ])
 def test_near_misses_are_not_attacks(sentence):
     assert C.attack_sentence(sentence) is None
