@@ -97,6 +97,26 @@ def test_names_that_are_not_scenes(gaz, text):
     assert not [m for m in gaz.scan(text) if m.kind == "place"]
 
 
+@pytest.mark.parametrize("text, name, force", [
+    ("A cash machine was ripped out in Wick overnight.", "Wick", "police-scotland"),
+    ("The ATM at a shop in Sandy was blown up.", "Sandy", "bedfordshire"),
+    ("Raiders struck at a garage in Ware on Monday.", "Ware", "hertfordshire"),
+])
+def test_towns_named_like_ordinary_words_count_when_introduced_as_places(gaz, text, name, force):
+    places = [m for m in gaz.scan(text) if m.kind == "place"]
+    assert [m.name for m in places] == [name]
+    assert gaz.resolve(places[0], gaz.context(places)).force == force
+
+
+@pytest.mark.parametrize("text", [
+    "Stone was thrown through the window.",  # an ordinary word, not introduced as a place
+    "Police hope the footage will help.",
+    "The van was parked in Sandy Lane.",  # a street
+])
+def test_ordinary_words_stay_words(gaz, text):
+    assert not [m for m in gaz.scan(text) if m.kind == "place"]
+
+
 def test_longer_unknown_name_does_not_match_its_first_word(gaz):
     # "Leigh" is a town, but "Leigh Park" is a different place the gazetteer does not list
     assert not [m for m in gaz.scan("The couriers were attacked in Leigh Park last night.") if m.kind == "place"]
