@@ -87,9 +87,11 @@ _POLICE_REF = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|seri
 # the same with the month in words: "quoting incident number 1089 of 20 September 2017"
 _POLICE_REF_WORDS = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrence|serial|number|quote|quoting)\b[^.]{0,40}?"
                             r"\d\s+of\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<mon>[a-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d\d)\b", re.I)
-# a court's account of the offence: "the court heard that", "jurors were told that", "prosecutors said that"
-_TOLD_THAT = lexicon(r"\b(?:heard|told|said)\s+that\b")
+# a court's account of the offence: "the court heard that", "jurors were told that", "prosecutors said that",
+# "the court heard he ..."
+_TOLD_THAT = lexicon(r"\b(?:(?:heard|told|said)\s+that|heard)\b")
 # a sentence that starts another incident rather than continuing the current one
+_TOLD_REACH = 60  # characters from "heard that" to the offence's day: "heard he threatened the guard with a hammer on ..."
 _SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
                            r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"
@@ -971,7 +973,7 @@ class Analyser:
             # "The court heard that on 6 March ...": the prosecution's account of the one offence opens with its day
             for s in sentences:
                 told = _TOLD_THAT.search(s.text) if s.stage and s.bits & gate(_TOLD_THAT) else None
-                hits = [h for h in s.dates(published) if told and h.start - told.end() <= 30 and h.start >= told.end()]
+                hits = [h for h in s.dates(published) if told and h.start - told.end() <= _TOLD_REACH and h.start >= told.end()]
                 day = _pick(tuple(hits)) if hits else None
                 if day is not None and (published is None or day <= published):
                     return day, bool(article.published and day < article.published - _REFERENCE_AGE)

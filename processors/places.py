@@ -115,6 +115,7 @@ _PLACE_LEADERS = frozenset("North South East West Central Greater Upper Lower Ol
                            "Police Officers Detectives Residents Shoppers Thieves Raiders Burglars".split())
 # words that make a new place of a town's name ("South Woodford"), or name a part of a city ("North Leeds")
 _DIRECTIONS = frozenset("North South East West Upper Lower Old New Little Great".split())
+_TOWN_OVER_AREA = 20_000  # an area whose namesake town of its force is this big is read as the town
 _CITY_PARTS = 100_000  # a place this big has parts named by direction; a smaller one's namesake is another place
 _DISTRICT_NAMESAKE = 20_000  # a namesake this small, far away in a force the article never points to, is not the scene
 _PREV_CAP = re.compile(r"(?:^|[^\w.!?:;\"“”'’(\n-] ?)([A-Z][a-z]+) $")
@@ -234,6 +235,10 @@ class Gazetteer:
         self._places = places
         self._areas = areas  # lower name -> (force, country)
         self._police = police  # lower alias -> (force, country)
+        # an area named after its main town ("Wrexham", the county borough and the town): news naming it means the
+        # town, so the scan reads it as the town (the same force either way, and a place to map and link)
+        self._town_areas = frozenset(k for k, (force, _) in areas.items() if k in places.keys() and force and any(
+            p.country == "GB" and p.force == force and p.population >= _TOWN_OVER_AREA for p in places[k]))
         # first word of every name -> the most words a name starting with it has (how far to read on)
         self._name_words: dict[str, int] = {}
         # the first two or more words of a longer name ("barrow in" of "barrow in furness"): a scan reads
@@ -360,7 +365,7 @@ class Gazetteer:
                 if key in police:
                     force, cc = police[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="police")
-                elif key in areas:
+                elif key in areas and key not in self._town_areas:
                     force, cc = areas[key]
                     found = Mention(s, span_end, chunk, force=force, country=cc, kind="area")
                 elif key in places and self._plausible(text, s, span_end, key, k + 1, title_case) and (

@@ -611,6 +611,17 @@ def test_court_reports_account_of_the_offence_dates_it(analyser):
     assert [(i.type, i.town, i.date) for i in a.incidents] == [("cit_robbery", "Lisburn", date(2022, 5, 14))]
 
 
+def test_court_heard_without_that_still_opens_the_account_of_the_offence(analyser):
+    # "the court heard he ..." is the same account as "heard that he ..."; Wrexham is the county borough's town
+    a = analyser.analyse(art(
+        "A man who robbed a Securitas guard outside a bank in Wrexham has been jailed for six years.\n"
+        "Mold Crown Court heard he threatened the guard with a hammer on 14 September last year.\n"
+        "He admitted robbery.", title="Man jailed for robbing cash guard", published=date(2024, 3, 6)))
+    assert a.kind == "court"
+    assert [(i.type, i.town, i.force, i.date) for i in a.incidents] == [
+        ("cit_robbery", "Wrexham", "north-wales", date(2023, 9, 14))]
+
+
 def test_the_one_attack_of_a_story_takes_the_shop_the_story_names_outside_its_own_sentences(analyser):
     # the shop is named in a sentence before the attack's own; with one attack in the story it is that
     # attack's scene (and lets a later report naming the same shop join it)

@@ -108,6 +108,14 @@ def test_towns_named_like_ordinary_words_count_when_introduced_as_places(gaz, te
     assert gaz.resolve(places[0], gaz.context(places)).force == force
 
 
+def test_an_area_named_after_its_big_town_is_read_as_the_town(gaz):
+    # Wrexham is a county borough and its town of 65,000: news naming it means the town (a place to map and
+    # to link); Conwy's namesake town is small, so the name stays the area
+    [m] = gaz.scan("A guard was robbed outside a bank in Wrexham.")
+    assert (m.kind, gaz.resolve(m, gaz.context([m])).force) == ("place", "north-wales")
+    assert [m.kind for m in gaz.scan("Raiders struck a village shop in Conwy.")] == ["area"]
+
+
 @pytest.mark.parametrize("text", [
     "Stone was thrown through the window.",  # an ordinary word, not introduced as a place
     "Police hope the footage will help.",
