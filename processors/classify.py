@@ -37,7 +37,7 @@ def _rx(pattern: str) -> re.Pattern:
 ATM = _rx(r"\b(?:ATMs?|cash\s*machines?|cash[- ]?points?|cash\s+dispensers?|bank\s+machines?|"
                  r"hole[- ]in[- ]the[- ]wall|money\s+machines?|cash\s+terminals?)\b")
 # ATM in all-caps text would match "atm" in words; the pattern is case-insensitive but word-bounded.
-CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|officers?|workers?|"
+CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|cross[- ]pavement|security\s+(?:guards?|vans?|officers?|workers?|"
                  r"couriers?|men|man|crews?|staff|employees?|vehicles?|company|firm)|"
                  r"(?:cash|money)\s*(?:boxe?s?|case|cases|cassettes?|bags?|deliver(?:y|ies)|collections?|vans?|couriers?|canisters?|"
                  r"trucks?|lorr(?:y|ies))|"
@@ -45,6 +45,8 @@ CIT = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|offi
                  r"(?:G4S|Loomis|Brinks|Brink's|Securitas|Group\s*4(?:\s+Securicor)?|Securicor|Prosegur|Vaultex|Garda\s+World)"
                  r")\b")  # whole words: "CIT" is not "city"
 CIT_STRONG = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|couriers?|workers?|crews?|officers?)|"
+                        # "cross-pavement": the industry's word for the carry between van and premises
+                        r"cross[- ]pavement|"
                         r"cash\s+(?:vans?|trucks?|lorr(?:y|ies)|delivery\s+(?:workers?|drivers?|staff|crews?|vans?))|"
                         r"cashbox|cash\s+box|cash\s+case|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                         r"couriers?|custodians?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
@@ -123,7 +125,7 @@ BREAK_IN = _rx(r"\b(?:forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\
                       r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
                       r"prised\s+open|jemm(?:y|ied|ying)|crowbars?|drill(?:ed|ing)?|tunnel(?:led|ed|ling|ing)?\s+(?:into|under|through|to)|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
-                         r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|"
+                         r"ambush\w*|attack(?:ed|ing)?|threaten(?:ed|ing)|assault(?:ed)?|made\s+off\s+with|hijack\w*|mugg(?:ed|ing)|"
                          r"stole|stolen|took|taken|steal\w*|tried\s+to\s+(?:take|grab|snatch|steal|rob)|"
                          r"knife-?point|gun-?point|at\s+gunpoint|armed|punched|targeted|wrestl\w+|struggl\w+|accost\w*|overpower\w*|"
                          # a crew set upon: raided, shot at, confronted ("two guards were approached by two men")
@@ -327,6 +329,7 @@ _CIT_PEOPLE = _rx(r"\b(?:guards?|couriers?|custodians?|crew|security\s+(?:staff|
                   r"security\s+van|cash\s+(?:delivery|collection)\s+(?:workers?|drivers?|staff|crews?|men|man))\b")
 # the machine being filled: the crew filling it is there, and is what robbers at the machine go for
 BEING_FILLED = _rx(r"\b(?:being\s+(?:re-?filled|replenished|restocked|filled|loaded)|replenishing|re-?filling|restocking|"
+                  r"deliver(?:ing|ed)\s+(?:cash|money)\s+to\s+(?:a|an|the)\s+(?:cash\s*machine|ATM|cash[- ]?point)|"
                   r"(?:about|going|preparing|there)\s+to\s+(?:re-?fill|replenish|restock))\b")
 
 

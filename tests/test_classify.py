@@ -53,6 +53,21 @@ def test_the_verb_phrase_alone_makes_the_attack(sentence, expected):
     assert (found.type, found.strong) == (expected, True)
 
 
+@pytest.mark.parametrize("sentence", [
+    "A cross-pavement robbery happened outside the building society at lunchtime.",  # the industry's own word
+    "A guard delivering cash to a cash machine was sprayed in the face and robbed.",  # the crew at the machine
+    "An armoured van was hijacked on the slip road.",
+    "A Loomis courier was mugged as he carried a cash box.",
+])
+def test_cash_in_transit_robberies_in_other_words(sentence):
+    found = C.attack_sentence(sentence)
+    assert found is not None and found.type == "cit_robbery", sentence
+
+
+def test_a_security_van_striking_something_is_an_accident_not_a_robbery():
+    assert C.attack_sentence("The Loomis armoured truck struck a trailer and overturned on the bypass.") is None
+
+
 def test_getting_into_a_machine_is_an_attack_its_tools_type():
     # "get into" is no decisive word by itself; the cutting gear says how
     found = C.attack_sentence("Offenders used cutting gear to get into the cash machine.")
