@@ -65,6 +65,8 @@ ATTACKS = {
         "Two men attacked a cash-in-transit worker as he delivered money to {shop} in {town} {time}.",
         "A cash delivery driver was held up at gunpoint outside {shop} in {town} {time}.",
         "A security van crew was ambushed while restocking the cash machine at {shop} in {town} {time}.",
+        "A cross-pavement robbery took place outside {shop} in {town} {time}.",
+        "A guard delivering cash to the ATM at {shop} in {town} was sprayed in the face and robbed {time}.",
     ],
 }
 NEAR_MISSES = [
