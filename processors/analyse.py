@@ -90,8 +90,8 @@ _POLICE_REF_WORDS = lexicon(r"\b(?:reference|ref\.?|log|incident|crime|occurrenc
 # a court's account of the offence: "the court heard that", "jurors were told that", "prosecutors said that",
 # "the court heard he ..."
 _TOLD_THAT = lexicon(r"\b(?:(?:heard|told|said)\s+that|heard)\b")
-# a sentence that starts another incident rather than continuing the current one
 _TOLD_REACH = 60  # characters from "heard that" to the offence's day: "heard he threatened the guard with a hammer on ..."
+# a sentence that starts another incident rather than continuing the current one
 _SAME_DAY = lexicon(r"\b(?:on\s+)?the\s+(same|following|next)\s+(?:day|night|date|morning|evening)\b")
 _ORIGIN_AFTER = re.compile(r"(?:-based)?\s+(?:man|woman|men|women|pair|duo|gang|couple|teenager|youth|thief|thieves|"
                            r"robbers?|raiders?|crooks?|yobs?|criminals?|burglars?|brothers|trio|family|father|mother|"

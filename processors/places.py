@@ -84,7 +84,9 @@ di pc ps cctv jcb loomis g4s brinks securitas group sky bbc itv press associatio
 post office
 """.split())
 
-_ALLOW_STOP_PLACES = frozenset({"bury", "wells", "sale", "hale", "halifax", "wick", "sandy", "ware", "stone", "street", "hope"})
+# towns spelt like ordinary words: places only when introduced as places ("in Wick", "at Sandy")
+_ALLOW_STOP_PLACES = frozenset({"bury", "wells", "sale", "hale", "halifax", "wick", "sandy", "ware", "stone", "street",
+                                "hope"})
 
 _HONORIFIC = lexicon(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr|Det|Sgt|Insp|Supt|Con|PC|DC|DS|DI|DCI|Chief|Officer|"
                      r"Sergeant|Inspector|Constable|Superintendent|Judge|Recorder|Councillor|Cllr|"
