@@ -17,7 +17,11 @@ MVN=(mvn -B -q -ntp)
 
 fetch_kafka() {
   local dest="$DEPLOY_LOCAL_CACHE/kafka-$KAFKA_VERSION"
-  [[ -f "$dest/.complete" ]] && { echo "$dest"; return 0; }
+  local jar="$dest/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar"  # what a complete fetch must hold
+  if [[ -f "$dest/.complete" ]]; then
+    [[ -s "$jar" ]] || die "no Kafka broker jar in '$dest/libs' (delete that folder and start again to refetch)"
+    echo "$dest"; return 0
+  fi
   log "fetching org.apache.kafka:kafka_$SCALA_VERSION:$KAFKA_VERSION and its runtime dependencies"
   rm -rf "$dest"; mkdir -p "$dest"
   # A throwaway pom: copy-dependencies resolves the broker's whole runtime classpath.
@@ -36,8 +40,7 @@ fetch_kafka() {
 POM
   "${MVN[@]}" -f "$dest/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest/libs" >&2 \
     || die "Maven could not fetch Kafka $KAFKA_VERSION (see the Maven error above)"
-  [[ -s "$dest/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" ]] \
-    || die "Maven finished but $dest/libs has no kafka_$SCALA_VERSION-$KAFKA_VERSION.jar"
+  [[ -s "$jar" ]] || die "Maven finished but $dest/libs has no $(basename "$jar")"
   touch "$dest/.complete"
   echo "$dest"
 }

@@ -19,9 +19,7 @@ running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 start() {
   if running; then echo "bootstrap=127.0.0.1:$(cat "$RUN/port")"; return 0; fi
   local home java_home port cport cluster_id
-  home="$("$LOCAL_DIR/fetch.sh" kafka)"
-  [[ -s "$home/libs/kafka_$SCALA_VERSION-$KAFKA_VERSION.jar" ]] \
-    || die "no Kafka broker jar in '$home/libs' (delete that folder and start again to refetch)"
+  home="$("$LOCAL_DIR/fetch.sh" kafka)"  # (fetch.sh refuses a cached folder without the broker jar)
   java_home="$(find_java 17)" || die "Kafka $KAFKA_VERSION needs Java 17+; none found (set DEPLOY_LOCAL_JAVA_HOME)"
   mkdir -p "$RUN"
   if [[ -f "$RUN/port" && -f "$RUN/controller_port" && -d "$RUN/data" ]]; then

@@ -16,18 +16,24 @@ import pytest
 from tests.services import LOCAL
 
 
+def _versions() -> tuple[str, str]:
+    """(Scala version, Kafka version) as the scripts set them."""
+    out = subprocess.run(["bash", "-c", f'source "{LOCAL}/common.sh"; echo "$SCALA_VERSION $KAFKA_VERSION"'],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return out[0], out[1]
+
+
 def test_a_fresh_fetch_prints_only_the_folder_holding_the_broker_jar(tmp_path):
     if shutil.which("mvn") is None:
         pytest.skip("Maven (mvn) is not installed: fetch.sh cannot run here")
     env = dict(os.environ, DEPLOY_LOCAL_CACHE=str(tmp_path / "cache"))
     proc = subprocess.run([str(LOCAL / "fetch.sh"), "kafka"], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    version = subprocess.run(["bash", "-c", f'source "{LOCAL}/common.sh"; echo "$SCALA_VERSION-$KAFKA_VERSION"'],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    folder = tmp_path / "cache" / f"kafka-{version.split('-', 1)[1]}"
+    scala, kafka = _versions()
+    folder = tmp_path / "cache" / f"kafka-{kafka}"
     # Exactly the folder, no colour codes or Maven chatter around it.
     assert proc.stdout == f"{folder}\n"
-    assert (folder / "libs" / f"kafka_{version}.jar").stat().st_size > 0
+    assert (folder / "libs" / f"kafka_{scala}-{kafka}.jar").stat().st_size > 0
     assert (folder / ".complete").exists()
     # A second fetch is the cached one and prints the same single line.
     again = subprocess.run([str(LOCAL / "fetch.sh"), "kafka"], env=env, capture_output=True, text=True, timeout=60)
@@ -35,10 +41,10 @@ def test_a_fresh_fetch_prints_only_the_folder_holding_the_broker_jar(tmp_path):
 
 
 def test_a_start_refuses_a_cached_folder_without_the_broker_jar(tmp_path):
+    if shutil.which("mvn") is None:
+        pytest.skip("Maven (mvn) is not installed: fetch.sh, which kafka.sh starts with, cannot run here")
     cache = tmp_path / "cache"
-    version = subprocess.run(["bash", "-c", f'source "{LOCAL}/common.sh"; echo "$KAFKA_VERSION"'],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    broken = cache / f"kafka-{version}"
+    broken = cache / f"kafka-{_versions()[1]}"
     (broken / "libs").mkdir(parents=True)
     (broken / ".complete").touch()
     env = dict(os.environ, DEPLOY_LOCAL_CACHE=str(cache), DEPLOY_LOCAL_RUN=str(tmp_path / "run"))
