@@ -54,9 +54,13 @@ CIT_STRONG = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|van
 CIT_CREW = _rx(r"\b(?:cash[- ]in[- ]transit|CIT|CViT|security\s+(?:guards?|vans?|couriers?|workers?|crews?|"
                       r"officers?|staff|men|man|company|firm)|G4S|Loomis|Brinks|Securitas|Group\s*4|Securicor|Prosegur|"
                       r"couriers?|custodians?|guards?|armou?red\s+(?:vans?|vehicles?|trucks?))\b")
+# fragments several lexicons share: a machine lifted out with its object between the verb's parts ("pulled an
+# ATM out"), gas pumped in and lit, a way made into a machine ("smashed their way into")
+_TAKEN = r"(?:pull|haul|winch|lift)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?"  # then where to: "out", "away" ...
+_GAS_LIT = r"ignit(?:ed|ing)|gas\s+(?:was|were|had\s+been)\s+pumped|pump(?:ed|ing)\s+gas"
+_WAY_IN = r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?"
 ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid(?:s|ed|ers?)?|ram[- ]?raid\w*|"
-                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|(?:pull|haul|winch|lift)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|off|away|free)|"
-                    r"ignit(?:ed|ing|ion)|gas\s+(?:was|were|had\s+been)\s+pumped|pump(?:ed|ing)\s+gas|"
+                    r"rip(?:ped|ping)?|tor[en]|tearing|drag(?:s|ged|ging)?|" + _TAKEN + "(?:out|from|off|away|free)|ignition|" + _GAS_LIT + "|"
                     r"(?:get|gets|got|getting)\s+into|gain(?:ed|ing)?\s+(?:access|entry)\s+to|"
                     r"blow(?:n|ing)?|blew|blast(?:ed)?|explo(?:sion|sions|sive|sives|ded|de|ding)|bang|"
                     r"bro(?:ke|ken)\s+(?:into|in\s+to|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?ins?|burgl\w+|detonat\w+|forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|"
@@ -66,11 +70,10 @@ ATTACK = _rx(r"\b(?:stole|stolen|steal(?:s|ing)?|theft|thefts|thie(?:f|ves)|raid
                     r"demolish\w*|uproot\w*|wrench\w*|remov(?:ed|e|ing)|made\s+off|tamper\w*|damag\w*|pounced|"
                     r"threaten(?:ed|ing)|confronted|menaced|(?:knife|gun)-?point)\b")
 ATTACK_STRONG = _rx(r"\b(?:stole|stolen|steal\w*|theft|thefts|thie(?:f|ves)|ram[- ]?raid\w*|ripp(?:ed|ing)|"
-                           r"tor[en]|dragg(?:ed|ing)|(?:pull|haul|winch|lift)(?:s|ed|ing)?\s+(?:[\w'’-]+\s+){0,4}?(?:out|from|away|free)|"
-                           r"ignit(?:ed|ing)|gas\s+(?:was|were|had\s+been)\s+pumped|pump(?:ed|ing)\s+gas|"
+                           r"tor[en]|dragg(?:ed|ing)|" + _TAKEN + "(?:out|from|away|free)|" + _GAS_LIT + "|"
                            r"blown|blew|blow(?:ing)?\s+(?:up|open)|blast|explo\w+|detonat\w+|"
                            r"bro(?:ke|ken)\s+(?:into|open)|break(?:s|ing)?\s+(?:into|open)|break[- ]?in|made\s+off\s+with|"
-                           r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
+                           + _WAY_IN + r"|burgl\w+|forced\s+open|rob(?:bed|bery|beries|bers?)|"
                            r"snatch\w*|heist|raid(?:ed|ers?)?|rammed|attacked|uproot\w*)\b")
 
 NEAR_MISS = {
@@ -121,7 +124,7 @@ THEFT_GENERIC = _rx(r"\b(?:(?:cash\s*machine|ATM|cash[- ]?point|machine)s?\s+(?:
                     r"(?:cash\s*machine|ATM)\s+thefts?)\b")
 BREAK_IN = _rx(r"\b(?:forc(?:e|ed|ing)\s+(?:open|entry|access|(?:their|a)\s+way\s+in(?:to)?)|cut\s+(?:into|open|through)|angle[- ]grinders?|disc\s+cutters?|"
                       r"cutting\s+(?:equipment|tools?|gear)|(?:broke|break|breaking)\s+into\s+(?:the|a|an)\s+(?:cash\s*machine|ATM|machine|cash[- ]?point)|"
-                      r"(?:smash\w*|forc\w+|cut|cutting|drill\w*)\s+(?:their|his|a)\s+way\s+in(?:to)?\s+(?:the|a|an)\s+(?:cash\s*machine|ATM|machine|cash[- ]?point)|"
+                      + _WAY_IN + r"\s+(?:the|a|an)\s+(?:cash\s*machine|ATM|machine|cash[- ]?point)|"
                       r"(?:cash\s*machine|ATM|machine)\s+(?:was|were|had\s+been)\s+broken\s+into|cassettes?|"
                       r"prised\s+open|jemm(?:y|ied|ying)|crowbars?|drill(?:ed|ing)?|tunnel(?:led|ed|ling|ing)?\s+(?:into|under|through|to)|safe\s+inside|door\s+in\s+the\s+(?:cash\s*machine|ATM))\b")
 CIT_ROBBERY = _rx(r"\b(?:rob(?:bed|bery|beries|bers?|bing)|snatch\w*|grabb?\w*|held\s+up|hold[- ]up|heist|"
