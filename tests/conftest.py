@@ -14,3 +14,10 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (it holds the evaluation data; only the project's CI has it)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def analyser():
+    """One analyser (gazetteer and models loaded once) for the tests that read articles; they do not change it."""
+    from cashwatch.processors.analyse import Analyser
+    return Analyser()

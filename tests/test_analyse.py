@@ -11,11 +11,6 @@ from cashwatch.models import Article
 from cashwatch.processors.analyse import Analyser, clean_lines, split_sentences
 
 
-@pytest.fixture(scope="module")
-def analyser() -> Analyser:
-    return Analyser()
-
-
 def art(text: str, title: str = "", published: date | None = date(2023, 11, 8), hint: str | None = None,
         url: str = "https://news.example/story") -> Article:
     return Article(article_id="a-test", url=url, title=title, text=text, published=published, place_hint=hint)

@@ -14,7 +14,6 @@ from datetime import date
 import pytest
 
 from cashwatch.models import Article
-from cashwatch.processors.analyse import Analyser
 
 PUBLISHED = date(2024, 3, 6)  # a Wednesday
 
@@ -78,11 +77,6 @@ NEAR_MISSES = [
     "The cash machine at {shop} in {town} has been removed for good as the branch closes.",
 ]
 VARIANTS = 4  # combinations per sentence
-
-
-@pytest.fixture(scope="module")
-def analyser() -> Analyser:
-    return Analyser()
 
 
 def _articles(template: str, seed: int):
